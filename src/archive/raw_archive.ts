@@ -1,0 +1,204 @@
+/**
+ * The raw archive: every body fetched, kept under the data directory and named
+ * by its sha256, with one JSON line per request that returned it. Any load can
+ * be traced to, and replayed from, the exact bytes it came from.
+ *
+ * Layout: `<dir>/raw/<first two hex>/<sha256>.body` and `<sha256>.requests.jsonl`.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+
+/** Thrown when a body exceeds the configured cap; nothing is kept. */
+export class BodyTooLargeError extends Error {
+  /** Build the error. */
+  constructor(readonly limit: number) {
+    super(`body larger than max_body_bytes (${limit} bytes); refused`);
+    this.name = "BodyTooLargeError";
+  }
+}
+
+/** A stored body. */
+export interface StoredBody {
+  /** Lower-case hex sha256 of the bytes. */
+  sha256: string;
+  /** Size in bytes. */
+  bytes: number;
+  /** Path of the stored file. */
+  path: string;
+  /** First bytes (for classification). */
+  prefix: Uint8Array;
+}
+
+/** What is recorded about each request that returned a body. */
+export interface RequestRecord {
+  /** URL requested. */
+  url: string;
+  /** Source name. */
+  source: string;
+  /** Asset code. */
+  asset: string;
+  /** Gas day requested. */
+  gasDay: string;
+  /** Cycle code requested. */
+  cycle: number;
+  /** HTTP status. */
+  status: number;
+  /** Response headers. */
+  headers: Record<string, string>;
+  /** When the body was received (ISO 8601). */
+  fetchedAt: string;
+}
+
+const SHA_RE = /^[0-9a-f]{64}$/;
+
+/** Hashes, counts and keeps the first bytes of a body as it streams past. */
+class BodyDigest {
+  readonly #hash = createHash("sha256");
+  readonly #prefix: Uint8Array;
+  #prefixLen = 0;
+  bytes = 0;
+
+  constructor(prefixBytes: number) {
+    this.#prefix = new Uint8Array(prefixBytes);
+  }
+
+  update(chunk: Uint8Array): void {
+    this.bytes += chunk.byteLength;
+    if (this.#prefixLen < this.#prefix.length) {
+      const n = Math.min(this.#prefix.length - this.#prefixLen, chunk.byteLength);
+      this.#prefix.set(chunk.subarray(0, n), this.#prefixLen);
+      this.#prefixLen += n;
+    }
+    this.#hash.update(chunk);
+  }
+
+  result(): Omit<StoredBody, "path"> {
+    return {
+      sha256: this.#hash.digest("hex"),
+      bytes: this.bytes,
+      prefix: this.#prefix.slice(0, this.#prefixLen),
+    };
+  }
+}
+
+/** The archive rooted at a data directory. */
+export class RawArchive {
+  readonly #root: string;
+
+  /** Use `<dataDir>/raw`. */
+  constructor(dataDir: string) {
+    this.#root = join(dataDir, "raw");
+  }
+
+  /** Path of the body with this sha256. */
+  bodyPath(sha256: string): string {
+    return join(this.#root, sha256.slice(0, 2), `${sha256}.body`);
+  }
+
+  /** Path of the request log of this sha256. */
+  requestsPath(sha256: string): string {
+    return join(this.#root, sha256.slice(0, 2), `${sha256}.requests.jsonl`);
+  }
+
+  /**
+   * Stream `body` to disk while hashing it; memory stays flat whatever the size.
+   *
+   * @throws {BodyTooLargeError} past `maxBytes` (the partial file is removed)
+   */
+  async store(
+    body: ReadableStream<Uint8Array>,
+    opts: { maxBytes: number; prefixBytes: number },
+  ): Promise<StoredBody> {
+    await Deno.mkdir(this.#root, { recursive: true });
+    const tmp = join(this.#root, `.incoming-${crypto.randomUUID()}`);
+    const file = await Deno.open(tmp, { write: true, createNew: true });
+    const digest = new BodyDigest(opts.prefixBytes);
+    let closed = false;
+    try {
+      for await (const chunk of body) {
+        digest.update(chunk);
+        if (digest.bytes > opts.maxBytes) throw new BodyTooLargeError(opts.maxBytes);
+        let off = 0;
+        while (off < chunk.byteLength) off += await file.write(chunk.subarray(off));
+      }
+      file.close();
+      closed = true;
+      const result = digest.result();
+      const path = this.bodyPath(result.sha256);
+      await Deno.mkdir(join(this.#root, result.sha256.slice(0, 2)), { recursive: true });
+      await Deno.rename(tmp, path);
+      return { ...result, path };
+    } catch (e) {
+      if (!closed) file.close();
+      await Deno.remove(tmp).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Append the request that returned `sha256` to its log. */
+  async recordRequest(sha256: string, rec: RequestRecord): Promise<void> {
+    await Deno.writeTextFile(this.requestsPath(sha256), JSON.stringify(rec) + "\n", {
+      append: true,
+    });
+  }
+
+  /** The requests recorded for `sha256`, oldest first (empty when none). */
+  async requests(sha256: string): Promise<RequestRecord[]> {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(this.requestsPath(sha256));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return [];
+      throw e;
+    }
+    return text.split("\n").filter((l) => l.trim() !== "").map((l) =>
+      JSON.parse(l) as RequestRecord
+    );
+  }
+
+  /**
+   * Resolve a sha256 (full, or a prefix of at least 8 hex digits) to the
+   * archived body's hash; `undefined` when absent, an error when ambiguous.
+   */
+  async find(shaOrPrefix: string): Promise<string | undefined> {
+    const p = shaOrPrefix.toLowerCase();
+    if (SHA_RE.test(p)) {
+      try {
+        await Deno.stat(this.bodyPath(p));
+        return p;
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) return undefined;
+        throw e;
+      }
+    }
+    if (!/^[0-9a-f]{8,63}$/.test(p)) return undefined;
+    const matches: string[] = [];
+    try {
+      for await (const entry of Deno.readDir(join(this.#root, p.slice(0, 2)))) {
+        if (entry.name.endsWith(".body") && entry.name.startsWith(p)) {
+          matches.push(entry.name.slice(0, 64));
+        }
+      }
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return undefined;
+      throw e;
+    }
+    if (matches.length > 1) {
+      throw new Error(`sha256 prefix ${p} is ambiguous: ${matches.join(", ")}`);
+    }
+    return matches[0];
+  }
+}
+
+/** Hash and measure a local file without loading it into memory. */
+export async function hashFile(
+  path: string,
+  prefixBytes: number,
+): Promise<Omit<StoredBody, "path">> {
+  const file = await Deno.open(path, { read: true });
+  const digest = new BodyDigest(prefixBytes);
+  for await (const chunk of file.readable) digest.update(chunk);
+  return digest.result();
+}

@@ -1,0 +1,162 @@
+/**
+ * Command-line parsing (`node:util` `parseArgs`, standing in for `@std/cli`).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { LOG_LEVELS, type LogLevel } from "../config/schema.ts";
+import { UsageError } from "./params.ts";
+
+/** Sub-commands. */
+export const COMMANDS = ["run", "backfill", "healthcheck"] as const;
+/** A sub-command. */
+export type Command = typeof COMMANDS[number];
+
+/** Parsed command line. */
+export interface CliArgs {
+  /** Sub-command (`run` when none is given). */
+  command: Command;
+  /** `--params` tokens, unexpanded. */
+  params: string[];
+  /** `--loglevel`. */
+  logLevel?: LogLevel;
+  /** `--config`. */
+  config?: string;
+  /** `--once`. */
+  once: boolean;
+  /** `--force`. */
+  force: boolean;
+  /** `--replay`. */
+  replay?: string;
+  /** `--help`. */
+  help: boolean;
+  /** `--version`. */
+  version: boolean;
+  /** backfill `--from`. */
+  from?: string;
+  /** backfill `--to`. */
+  to?: string;
+  /** backfill `--cycles`. */
+  cycles?: string;
+  /** backfill `--dry-run`. */
+  dryRun: boolean;
+}
+
+/**
+ * Parse `argv`. `--params` takes every following token up to the next option,
+ * so `--params gasDay=2024-01-17 cycle=[0,5]` works as the old system's did.
+ *
+ * @throws {UsageError} naming the offending option
+ */
+export function parseCli(argv: readonly string[]): CliArgs {
+  const params: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--params") {
+      let taken = 0;
+      while (i + 1 < argv.length && !argv[i + 1].startsWith("--") && argv[i + 1].includes("=")) {
+        params.push(argv[++i]);
+        taken++;
+      }
+      if (taken === 0) throw new UsageError("--params: expected at least one key=value after it");
+    } else if (a.startsWith("--params=")) params.push(a.slice("--params=".length));
+    else rest.push(a);
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        loglevel: { type: "string" },
+        config: { type: "string", short: "c" },
+        once: { type: "boolean", default: false },
+        force: { type: "boolean", default: false },
+        replay: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", short: "V", default: false },
+        from: { type: "string" },
+        to: { type: "string" },
+        cycles: { type: "string" },
+        "dry-run": { type: "boolean", default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/s, ""));
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
+  }
+  const command = (positionals[0] ?? "run") as Command;
+  if (!COMMANDS.includes(command)) {
+    throw new UsageError(
+      `unknown command ${JSON.stringify(positionals[0])} (expected one of ${COMMANDS.join(", ")})`,
+    );
+  }
+  let logLevel: LogLevel | undefined;
+  if (values.loglevel !== undefined) {
+    const l = values.loglevel.toLowerCase() === "warning" ? "warn" : values.loglevel.toLowerCase();
+    if (!(LOG_LEVELS as readonly string[]).includes(l)) {
+      throw new UsageError(
+        `--loglevel: expected one of ${LOG_LEVELS.join(", ")}, got ${
+          JSON.stringify(values.loglevel)
+        }`,
+      );
+    }
+    logLevel = l as LogLevel;
+  }
+  if (values.replay !== undefined && !values.once) {
+    throw new UsageError("--replay loads one file and exits: use it with --once");
+  }
+  if (command !== "backfill" && (values.from || values.to || values.cycles || values["dry-run"])) {
+    throw new UsageError("--from, --to, --cycles and --dry-run belong to the backfill command");
+  }
+  return {
+    command,
+    params,
+    logLevel,
+    config: values.config,
+    once: values.once,
+    force: values.force,
+    replay: values.replay,
+    help: values.help,
+    version: values.version,
+    from: values.from,
+    to: values.to,
+    cycles: values.cycles,
+    dryRun: values["dry-run"],
+  };
+}
+
+/** Text of `--help`. */
+export const HELP = `tec-pipeline: load Energy Transfer capacity postings into PostgreSQL
+
+Usage:
+  tec-pipeline [--params key=value ...] [options]          run as a daemon
+  tec-pipeline --once [--params key=value ...] [options]   load, then exit
+  tec-pipeline --once --replay <sha256|file> [--params gasDay=.. cycle=..]
+  tec-pipeline backfill --from YYYY-MM-DD --to YYYY-MM-DD [--cycles timely,final] [--dry-run]
+  tec-pipeline healthcheck                                  exit 0 if /healthz answers
+
+Parameters (--params):
+  gasDay=YYYY-MM-DD | MM/DD/YYYY   default: the current gas day (America/Chicago)
+  cycle=0|1|3|4|7|5 or timely|evening|intraday1|intraday2|intraday3|final
+  searchType=ALL|NOM               any other key=value is passed to the request
+  asset=TW | source=NAME           restrict to some configured sources
+  A value [A,B] expands to every combination: cycle=[0,5] gasDay=[2024-01-16,2024-01-17]
+
+Options:
+  --once             process the combinations once and exit
+  --force            reload even if the same bytes were already loaded
+  --replay X         load an archived body (sha256 or prefix) or a local file
+  --config FILE      configuration file (default: ./config.yaml, else built-in)
+  --loglevel LEVEL   debug | info | warn | error
+  -h, --help         this text
+  -V, --version      the version
+
+Exit status (--once): 0 all loaded or already loaded; 3 some not posted yet;
+1 any failure; 2 bad usage or configuration.
+`;

@@ -1,0 +1,145 @@
+/**
+ * `--params key=value ...`: request parameters, with `[A,B]` lists expanded to
+ * the cartesian product of every combination (the old system used only the
+ * first combination, and crashed on `cycle=1`).
+ *
+ * @module
+ */
+import { cycleChoices, findCycle } from "../domain/cycles.ts";
+import type { Cycle } from "../domain/cycles.ts";
+import { type IsoDate, parseGasDay } from "../domain/gas_day.ts";
+
+/** A command-line mistake: the process exits with status 2. */
+export class UsageError extends Error {
+  /** Build the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+const KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/**
+ * Parse `key=value` tokens into a map of key → values (a value `[A,B]` lists
+ * several).
+ *
+ * @throws {UsageError} naming the token and what was expected
+ */
+export function parseParamTokens(tokens: readonly string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const token of tokens) {
+    const eq = token.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--params: expected key=value, got ${JSON.stringify(token)}`);
+    const key = token.slice(0, eq).trim();
+    const value = token.slice(eq + 1).trim();
+    if (!KEY.test(key)) {
+      throw new UsageError(
+        `--params: invalid key ${JSON.stringify(key)} (expected letters, digits and _)`,
+      );
+    }
+    if (out.has(key)) {
+      throw new UsageError(`--params: ${key} given twice; list several values as ${key}=[A,B]`);
+    }
+    let values: string[];
+    if (value.startsWith("[")) {
+      if (!value.endsWith("]")) {
+        throw new UsageError(
+          `--params: ${key}: unterminated list ${JSON.stringify(value)} (expected [A,B])`,
+        );
+      }
+      values = value.slice(1, -1).split(",").map((v) => v.trim());
+      if (values.some((v) => v === "")) {
+        throw new UsageError(`--params: ${key}: empty item in list ${JSON.stringify(value)}`);
+      }
+      values = [...new Set(values)];
+    } else values = [value];
+    out.set(key, values);
+  }
+  return out;
+}
+
+/** Every combination of the given values, in order (first key varies slowest). */
+export function cartesian(params: Map<string, string[]>): Record<string, string>[] {
+  let combos: Record<string, string>[] = [{}];
+  for (const [key, values] of params) {
+    const next: Record<string, string>[] = [];
+    for (const c of combos) for (const v of values) next.push({ ...c, [key]: v });
+    combos = next;
+  }
+  return combos;
+}
+
+/** One validated combination. */
+export interface ParamCombo {
+  /** Gas day, when given. */
+  gasDay?: IsoDate;
+  /** Cycle, when given. */
+  cycle?: Cycle;
+  /** Asset filter, when given. */
+  asset?: string;
+  /** Source-name filter, when given. */
+  source?: string;
+  /** Every other parameter, passed through to the request (searchType included). */
+  request: Record<string, string>;
+}
+
+/**
+ * Validate one combination: `gasDay` as `YYYY-MM-DD` or `MM/DD/YYYY`, `cycle`
+ * as a code or a name, `searchType` upper-cased; other keys pass through.
+ *
+ * @throws {UsageError}
+ */
+export function validateCombo(combo: Record<string, string>): ParamCombo {
+  const out: ParamCombo = { request: {} };
+  for (const [key, value] of Object.entries(combo)) {
+    switch (key) {
+      case "gasDay": {
+        const d = parseGasDay(value);
+        if (!d) {
+          throw new UsageError(
+            `--params gasDay: expected a date as YYYY-MM-DD or MM/DD/YYYY, got ${
+              JSON.stringify(value)
+            }`,
+          );
+        }
+        out.gasDay = d;
+        break;
+      }
+      case "cycle": {
+        const c = findCycle(value);
+        if (!c) {
+          throw new UsageError(
+            `--params cycle: expected one of ${cycleChoices()}, got ${JSON.stringify(value)}`,
+          );
+        }
+        out.cycle = c;
+        break;
+      }
+      case "asset":
+        out.asset = value.toUpperCase();
+        break;
+      case "source":
+        out.source = value;
+        break;
+      case "searchType": {
+        const v = value.toUpperCase();
+        if (!/^[A-Z]{1,10}$/.test(v)) {
+          throw new UsageError(
+            `--params searchType: expected ALL or NOM, got ${JSON.stringify(value)}`,
+          );
+        }
+        out.request.searchType = v;
+        break;
+      }
+      default:
+        out.request[key] = value;
+    }
+  }
+  return out;
+}
+
+/** Parse, expand and validate `--params` tokens. */
+export function expandParams(tokens: readonly string[]): ParamCombo[] {
+  return cartesian(parseParamTokens(tokens)).map(validateCombo);
+}

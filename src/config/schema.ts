@@ -1,0 +1,281 @@
+/**
+ * The typed configuration and its validation from an untyped document.
+ *
+ * The file is a list of sources so that a second pipeline (FGT, FEP, TGR: the
+ * same report on the same software) is added by configuration alone.
+ *
+ * @module
+ */
+import { type CycleId, CYCLES, findCycle } from "../domain/cycles.ts";
+import { isTimeZone } from "../domain/gas_day.ts";
+import { Secret } from "./secret.ts";
+import { ConfigError, type Problem, Reader, show } from "./validate.ts";
+
+/** Log levels, most verbose first. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/** A log level. */
+export type LogLevel = typeof LOG_LEVELS[number];
+
+/** Reports the program knows how to fetch and load. */
+export const REPORTS = ["operationally-available"] as const;
+/** A report kind. */
+export type ReportKind = typeof REPORTS[number];
+
+/** Connection settings for PostgreSQL. */
+export interface DatabaseConfig {
+  /** A full connection URL; when set it wins over the separate fields. */
+  url?: Secret;
+  /** Host name or address. */
+  host: string;
+  /** TCP port. */
+  port: number;
+  /** Database name. */
+  name: string;
+  /** Role name. */
+  user: string;
+  /** Password, if any. */
+  password?: Secret;
+  /** Schema holding every table of the program. */
+  schema: string;
+  /** Connection pool size. */
+  maxConnections: number;
+  /** Seconds to wait for a connection. */
+  connectTimeoutSeconds: number;
+}
+
+/** HTTP client behaviour towards the source. */
+export interface HttpConfig {
+  /** Total time for one attempt, headers and body included. */
+  timeoutSeconds: number;
+  /** Attempts per request, the first included. */
+  retryAttempts: number;
+  /** First backoff ceiling; doubles per attempt, with full jitter. */
+  backoffBaseMs: number;
+  /** Largest backoff (and largest honoured `Retry-After`). */
+  backoffMaxMs: number;
+  /** Bodies larger than this are refused. */
+  maxBodyBytes: number;
+  /** `User-Agent` header. */
+  userAgent: string;
+}
+
+/** One report of one pipeline to poll and load. */
+export interface SourceConfig {
+  /** Unique name, used in logs and the ledger. */
+  name: string;
+  /** Asset (pipeline) code sent as `asset=`, e.g. `TW`. */
+  asset: string;
+  /** Scheme, host and optional port of the ipost site. */
+  baseUrl: string;
+  /** Which report to fetch. */
+  report: ReportKind;
+  /** Target table (in the configured schema). */
+  table: string;
+  /** `searchType=` request parameter (`ALL` or `NOM`). */
+  searchType: string;
+  /** Cycles to poll by default. */
+  cycles: CycleId[];
+  /** Further request parameters, sent as given. */
+  params: Record<string, string>;
+  /** Whether the source is polled at all. */
+  enabled: boolean;
+}
+
+/** Daemon scheduling (see the daemon issue). */
+export interface DaemonConfig {
+  /** Cron expression driving the sweep. */
+  schedule: string;
+  /** Gas days of history kept in the polling window. */
+  historyDays: number;
+  /** Minutes after an expected posting time before a cycle is due. */
+  graceMinutes: number;
+  /** First re-probe delay for a cycle that is not posted yet. */
+  probeInitialSeconds: number;
+  /** Largest re-probe delay. */
+  probeMaxSeconds: number;
+  /** How often a loaded cycle is re-checked for revisions while in the window. */
+  recheckMinutes: number;
+  /** Files fetched and loaded at once. */
+  concurrency: number;
+  /** Request budget per host per minute. */
+  requestsPerMinute: number;
+  /** Seconds granted to the file in flight at shutdown. */
+  shutdownTimeoutSeconds: number;
+}
+
+/** The whole configuration. */
+export interface Config {
+  /** Database connection. */
+  database: DatabaseConfig;
+  /** Directory holding the raw archive. */
+  dataDir: string;
+  /** Logging. */
+  log: { level: LogLevel; format: "auto" | "json" | "text" };
+  /** IANA zone of the gas day clock. */
+  timezone: string;
+  /** HTTP client. */
+  http: HttpConfig;
+  /** Sources, in order. */
+  sources: SourceConfig[];
+  /** Daemon scheduling. */
+  daemon: DaemonConfig;
+  /** Health endpoint. */
+  health: { addr: string };
+}
+
+const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+const ASSET = /^[A-Z0-9]{1,10}$/;
+const URL_BASE = /^https?:\/\/[^/?#\s]+\/?$/;
+
+/** Default cycles polled for a source: every one. */
+export const ALL_CYCLE_IDS: readonly CycleId[] = CYCLES.map((c) => c.id);
+
+/**
+ * Validate an untyped document (parsed YAML, after environment overrides) into
+ * a {@linkcode Config}.
+ *
+ * @param doc the parsed document
+ * @param origin file name for error messages
+ * @throws {ConfigError} listing every problem
+ */
+export function buildConfig(doc: unknown, origin: string): Config {
+  const problems: Problem[] = [];
+  const top = new Reader(doc, "", problems);
+
+  const db = top.child("database");
+  const url = db.optionalString("url");
+  const password = db.optionalString("password");
+  const database: DatabaseConfig = {
+    url: url === undefined ? undefined : new Secret(url),
+    host: db.string("host", "127.0.0.1"),
+    port: db.int("port", 5432, 1, 65535),
+    name: db.string("name", "postgres"),
+    user: db.string("user", "postgres"),
+    password: password === undefined ? undefined : new Secret(password),
+    schema: db.string("schema", "staging", {
+      pattern: IDENT,
+      expected: "a lower-case SQL identifier (letters, digits, _; at most 63)",
+    }),
+    maxConnections: db.int("max_connections", 4, 1, 100),
+    connectTimeoutSeconds: db.int("connect_timeout_seconds", 10, 1, 600),
+  };
+  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
+    db.fail("url", "expected a postgres:// or postgresql:// URL");
+  }
+  db.rejectUnknown();
+
+  const log = top.child("log");
+  const logCfg = {
+    level: log.oneOf("level", "info", LOG_LEVELS),
+    format: log.oneOf("format", "auto", ["auto", "json", "text"] as const),
+  };
+  log.rejectUnknown();
+
+  const timezone = top.string("timezone", "America/Chicago");
+  if (!isTimeZone(timezone)) {
+    top.fail(
+      "timezone",
+      `expected an IANA time zone name such as America/Chicago, got ${show(timezone)}`,
+    );
+  }
+
+  const h = top.child("http");
+  const http: HttpConfig = {
+    timeoutSeconds: h.number("timeout_seconds", 30, 0.05, 3600),
+    retryAttempts: h.int("retry_attempts", 3, 1, 20),
+    backoffBaseMs: h.int("backoff_base_ms", 500, 0, 600_000),
+    backoffMaxMs: h.int("backoff_max_ms", 30_000, 0, 3_600_000),
+    maxBodyBytes: h.int("max_body_bytes", 64 * 1024 * 1024, 1024, 2 ** 40),
+    userAgent: h.string("user_agent", "tec-pipeline"),
+  };
+  h.rejectUnknown();
+
+  const sources: SourceConfig[] = [];
+  const list = top.list("sources");
+  if (!list || list.length === 0) top.fail("sources", "expected a list with at least one source");
+  (list ?? []).forEach((item, i) => {
+    const s = new Reader(item, `sources[${i}]`, problems);
+    const cycles: CycleId[] = [];
+    const rawCycles = s.list("cycles") ?? ALL_CYCLE_IDS;
+    rawCycles.forEach((c, j) => {
+      const found = typeof c === "string" || typeof c === "number"
+        ? findCycle(String(c))
+        : undefined;
+      if (found) cycles.push(found.id);
+      else {
+        s.fail(
+          `cycles[${j}]`,
+          `expected a cycle (${CYCLES.map((x) => x.id).join(", ")}), got ${show(c)}`,
+        );
+      }
+    });
+    const src: SourceConfig = {
+      name: s.string("name", `source${i + 1}`, { pattern: /^[A-Za-z0-9_.-]{1,64}$/ }),
+      asset: s.string("asset", "", {
+        pattern: ASSET,
+        expected: "an upper-case asset code such as TW",
+      }),
+      baseUrl: s.string("base_url", "", {
+        pattern: URL_BASE,
+        expected:
+          "an http(s) URL with host and no path, e.g. https://twtransfer.energytransfer.com",
+      }).replace(/\/$/, ""),
+      report: s.oneOf("report", "operationally-available", REPORTS),
+      table: s.string("table", "operational_capacity", {
+        pattern: IDENT,
+        expected: "an SQL identifier",
+      }),
+      searchType: s.string("search_type", "ALL", {
+        pattern: /^[A-Z]{1,10}$/,
+        expected: "ALL or NOM",
+      }),
+      cycles,
+      params: s.stringMap("params"),
+      enabled: s.bool("enabled", true),
+    };
+    if (src.asset === "") s.fail("asset", "required: the pipeline's asset code, e.g. TW");
+    if (src.baseUrl === "") {
+      s.fail("base_url", "required: the ipost site, e.g. https://twtransfer.energytransfer.com");
+    }
+    if (sources.some((o) => o.name === src.name)) {
+      s.fail("name", `duplicate source name ${show(src.name)}`);
+    }
+    s.rejectUnknown();
+    sources.push(src);
+  });
+
+  const d = top.child("daemon");
+  const daemon: DaemonConfig = {
+    schedule: d.string("schedule", "*/5 * * * *"),
+    historyDays: d.int("history_days", 3, 0, 366),
+    graceMinutes: d.int("grace_minutes", 15, 0, 24 * 60),
+    probeInitialSeconds: d.int("probe_initial_seconds", 60, 1, 86_400),
+    probeMaxSeconds: d.int("probe_max_seconds", 900, 1, 86_400),
+    recheckMinutes: d.int("recheck_minutes", 60, 1, 7 * 24 * 60),
+    concurrency: d.int("concurrency", 2, 1, 32),
+    requestsPerMinute: d.int("requests_per_minute", 30, 1, 6000),
+    shutdownTimeoutSeconds: d.int("shutdown_timeout_seconds", 30, 1, 3600),
+  };
+  if (daemon.probeMaxSeconds < daemon.probeInitialSeconds) {
+    d.fail(
+      "probe_max_seconds",
+      `expected at least probe_initial_seconds (${daemon.probeInitialSeconds})`,
+    );
+  }
+  d.rejectUnknown();
+
+  const hc = top.child("health");
+  const health = {
+    addr: hc.string("addr", "127.0.0.1:8080", {
+      pattern: /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/,
+      expected: "host:port, e.g. 127.0.0.1:8080",
+    }),
+  };
+  hc.rejectUnknown();
+
+  const dataDir = top.string("data_dir", "./data");
+  top.rejectUnknown();
+
+  if (problems.length > 0) throw new ConfigError(origin, problems);
+  return { database, dataDir, log: logCfg, timezone, http, sources, daemon, health };
+}

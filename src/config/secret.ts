@@ -1,0 +1,47 @@
+/**
+ * A value that must never reach logs, metrics or error messages.
+ *
+ * `String(secret)`, template literals, `JSON.stringify` and `Deno.inspect` all
+ * print `***`; only {@linkcode Secret.reveal} returns the value, so every place
+ * that uses the real value is easy to find.
+ *
+ * @module
+ */
+
+/** Wraps a secret string. */
+export class Secret {
+  readonly #value: string;
+
+  /** Wrap `value`. */
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  /** The secret itself; call only where it is handed to the database driver. */
+  reveal(): string {
+    return this.#value;
+  }
+
+  /** Always `***`. */
+  toString(): string {
+    return "***";
+  }
+
+  /** Always `"***"`. */
+  toJSON(): string {
+    return "***";
+  }
+
+  /** Keeps `console.log` and `Deno.inspect` from printing the value. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return "Secret(***)";
+  }
+}
+
+/**
+ * Remove the password from a connection URL (`postgres://u:pw@h/db` →
+ * `postgres://u:***@h/db`); text that is not a URL is returned unchanged.
+ */
+export function redactUrl(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@");
+}

@@ -1,0 +1,73 @@
+/**
+ * The only door to SQL: a query, a transaction and a COPY-in. Everything else
+ * in the program talks to this interface, so a second engine (an embedded one)
+ * can be added beside the postgres.js one without touching the rest.
+ *
+ * @module
+ */
+
+/** Something that runs parameterised SQL. */
+export interface Queryable {
+  /** Run `text` with `$1..$n` bound to `params`; returns the rows. */
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+/** A transaction: queries plus a streaming COPY into a table. */
+export interface Transaction extends Queryable {
+  /**
+   * Run `COPY ... FROM STDIN` (`text`) fed with `chunks` (COPY text format),
+   * honouring back-pressure so memory stays flat.
+   */
+  copyIn(text: string, chunks: AsyncIterable<string>): Promise<void>;
+}
+
+/** A database. */
+export interface Database extends Queryable {
+  /** Run `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  /** Close every connection, waiting up to `timeoutSeconds` for queries in flight. */
+  close(opts?: { timeoutSeconds?: number }): Promise<void>;
+}
+
+/**
+ * An error reported by the database server, carrying its fields (as
+ * postgres.js's `PostgresError` does) so callers can branch on `code`.
+ */
+export class DatabaseError extends Error {
+  /** SQLSTATE, e.g. `23505`. */
+  readonly code: string;
+  /** Server detail, if any. */
+  readonly detail?: string;
+  /** Server hint, if any. */
+  readonly hint?: string;
+  /** Table, if the server named one. */
+  readonly table?: string;
+  /** Constraint, if the server named one. */
+  readonly constraint?: string;
+
+  /** Build the error. */
+  constructor(
+    message: string,
+    fields: { code: string; detail?: string; hint?: string; table?: string; constraint?: string },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "DatabaseError";
+    this.code = fields.code;
+    this.detail = fields.detail;
+    this.hint = fields.hint;
+    this.table = fields.table;
+    this.constraint = fields.constraint;
+  }
+}
+
+/**
+ * Quote an SQL identifier (`my"schema` → `"my""schema"`). Config already
+ * restricts names to plain identifiers; quoting is the second guard.
+ */
+export function quoteIdent(name: string): string {
+  if (name.length === 0 || name.includes("\u0000")) {
+    throw new Error(`invalid SQL identifier ${JSON.stringify(name)}`);
+  }
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,162 @@
+/**
+ * Gas days and wall-clock time in a named time zone.
+ *
+ * A gas day is named by the calendar date on which it starts; it runs from
+ * 9:00 am to 9:00 am Central Clock Time (`America/Chicago`, daylight saving
+ * applies). Everything here works on IANA zone names through `Intl`, never on a
+ * fixed UTC offset: the system we replace used naive host time (UTC in Docker).
+ *
+ * Gas days are plain `YYYY-MM-DD` strings so that they survive JSON, SQL and
+ * logs unchanged and never pick up a host time zone.
+ *
+ * @module
+ */
+
+/** A calendar date as `YYYY-MM-DD`. */
+export type IsoDate = string;
+
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const US_RE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
+
+/** Hour (local, in the gas-day zone) at which a gas day starts. */
+export const GAS_DAY_START_HOUR = 9;
+
+/**
+ * Parse a gas day written `YYYY-MM-DD` or `MM/DD/YYYY`.
+ *
+ * @returns the date as `YYYY-MM-DD`, or `undefined` if the text is not a real date.
+ */
+export function parseGasDay(text: string): IsoDate | undefined {
+  const t = text.trim();
+  let y: number, m: number, d: number;
+  const iso = ISO_RE.exec(t);
+  const us = iso ? null : US_RE.exec(t);
+  if (iso) [y, m, d] = [Number(iso[1]), Number(iso[2]), Number(iso[3])];
+  else if (us) [y, m, d] = [Number(us[3]), Number(us[1]), Number(us[2])];
+  else return undefined;
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) {
+    return undefined;
+  }
+  return date.toISOString().slice(0, 10);
+}
+
+/** Format a gas day the way ipost expects it in the query string: `MM/DD/YYYY`. */
+export function toIpostDate(day: IsoDate): string {
+  const [y, m, d] = day.split("-");
+  return `${m}/${d}/${y}`;
+}
+
+/** The date `n` days after `day` (negative `n` goes back). */
+export function addDays(day: IsoDate, n: number): IsoDate {
+  const [y, m, d] = day.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+}
+
+/** Number of days from `a` to `b` (positive when `b` is later). */
+export function daysBetween(a: IsoDate, b: IsoDate): number {
+  const ms = Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`);
+  return Math.round(ms / 86_400_000);
+}
+
+/**
+ * Whether `zone` is an IANA time zone this runtime knows.
+ * cron-parser accepts unknown zones and fails later with an unclear message,
+ * so every zone from outside is checked here first.
+ */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return zone.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Wall-clock fields of an instant in a zone. */
+export interface WallTime {
+  /** Local calendar date. */
+  date: IsoDate;
+  /** Local hour, 0-23. */
+  hour: number;
+  /** Local minute, 0-59. */
+  minute: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+/** The wall-clock date and time of `instant` in `zone`. */
+export function wallTime(instant: Date, zone: string): WallTime {
+  const parts: Record<string, string> = {};
+  for (const p of formatter(zone).formatToParts(instant)) parts[p.type] = p.value;
+  return {
+    date: `${parts.year}-${parts.month}-${parts.day}`,
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+  };
+}
+
+/** Offset of `zone` from UTC at `instant`, in minutes (Chicago in winter: -360). */
+export function zoneOffsetMinutes(instant: Date, zone: string): number {
+  const parts: Record<string, string> = {};
+  for (const p of formatter(zone).formatToParts(instant)) parts[p.type] = p.value;
+  const asUtc = Date.UTC(
+    Number(parts.year),
+    Number(parts.month) - 1,
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
+    Number(parts.second),
+  );
+  const whole = Math.floor(instant.getTime() / 1000) * 1000;
+  return Math.round((asUtc - whole) / 60_000);
+}
+
+/**
+ * The instant at which the wall clock in `zone` shows `day` `hour`:`minute`.
+ *
+ * A time that does not exist (skipped by a spring-forward change) maps to the
+ * same instant as one hour later; an ambiguous time (repeated at fall-back)
+ * maps to its first occurrence.
+ */
+export function zonedInstant(day: IsoDate, hour: number, minute: number, zone: string): Date {
+  const [y, m, d] = day.split("-").map(Number);
+  const naive = Date.UTC(y, m - 1, d, hour, minute);
+  // Two passes converge for every real-world zone: the first guess uses the
+  // offset at the naive instant, the second the offset at the corrected one.
+  let guess = naive - zoneOffsetMinutes(new Date(naive), zone) * 60_000;
+  const second = naive - zoneOffsetMinutes(new Date(guess), zone) * 60_000;
+  if (second !== guess) {
+    const w = wallTime(new Date(second), zone);
+    guess = w.hour === hour && w.minute === minute ? second : Math.max(guess, second);
+  }
+  // Prefer the earlier of two valid readings of an ambiguous wall time.
+  const earlier = guess - 3_600_000;
+  const we = wallTime(new Date(earlier), zone);
+  if (we.date === day && we.hour === hour && we.minute === minute) return new Date(earlier);
+  return new Date(guess);
+}
+
+/** The gas day in progress at `instant`: days start at 9:00 am in `zone`. */
+export function gasDayAt(instant: Date, zone: string): IsoDate {
+  const w = wallTime(instant, zone);
+  return w.hour < GAS_DAY_START_HOUR ? addDays(w.date, -1) : w.date;
+}

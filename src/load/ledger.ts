@@ -1,0 +1,115 @@
+/**
+ * The load ledger: one row per file the program tried to load.
+ *
+ * @module
+ */
+import { type Queryable, quoteIdent } from "../db/database.ts";
+
+/** Identity of a file load. */
+export interface LedgerKey {
+  /** Source name. */
+  source: string;
+  /** Asset code. */
+  asset: string;
+  /** Gas day. */
+  gasDay: string;
+  /** Cycle label. */
+  cycle: string;
+  /** URL fetched (or `file:` path replayed). */
+  url: string;
+  /** sha256 of the bytes. */
+  sha256: string;
+  /** Size of the bytes. */
+  bytes: number;
+  /** Whether `--force` asked for the load. */
+  forced: boolean;
+}
+
+/** Counts of one load. */
+export interface LoadCounts {
+  /** Data rows in the file (header excluded). */
+  rowsRead: number;
+  /** Rows new to the table. */
+  inserted: number;
+  /** Rows whose values changed. */
+  updated: number;
+  /** Rows already present with the same values. */
+  unchanged: number;
+  /** Rows sent to quarantine. */
+  quarantined: number;
+}
+
+/** A ledger row as read back. */
+export interface LedgerRow {
+  /** Ledger id. */
+  load_id: number;
+  /** sha256. */
+  sha256: string;
+}
+
+function table(schema: string): string {
+  return `${quoteIdent(schema)}.load_ledger`;
+}
+
+/** The latest successful load of (asset, gas day, cycle), if any. */
+export async function latestLoaded(
+  db: Queryable,
+  schema: string,
+  k: { asset: string; gasDay: string; cycle: string },
+): Promise<LedgerRow | undefined> {
+  const rows = await db.query<LedgerRow>(
+    `SELECT load_id::int AS load_id, sha256 FROM ${table(schema)}
+     WHERE asset = $1 AND gas_day = $2 AND cycle = $3 AND status = 'loaded'
+     ORDER BY load_id DESC LIMIT 1`,
+    [k.asset, k.gasDay, k.cycle],
+  );
+  return rows[0];
+}
+
+/** Open a ledger row in state `loading`; returns its id. */
+export async function openLoad(db: Queryable, schema: string, k: LedgerKey): Promise<number> {
+  const rows = await db.query<{ load_id: number }>(
+    `INSERT INTO ${
+      table(schema)
+    } (source, asset, gas_day, cycle, url, sha256, bytes, status, forced)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'loading', $8) RETURNING load_id::int AS load_id`,
+    [k.source, k.asset, k.gasDay, k.cycle, k.url, k.sha256, k.bytes, k.forced],
+  );
+  return rows[0].load_id;
+}
+
+/** Close a ledger row as `loaded` with its counts. */
+export async function finishLoad(
+  db: Queryable,
+  schema: string,
+  loadId: number,
+  c: LoadCounts,
+): Promise<void> {
+  await db.query(
+    `UPDATE ${table(schema)} SET status = 'loaded', rows_read = $2, inserted = $3, updated = $4,
+       unchanged = $5, quarantined = $6, finished_at = clock_timestamp()
+     WHERE load_id = $1`,
+    [loadId, c.rowsRead, c.inserted, c.updated, c.unchanged, c.quarantined],
+  );
+}
+
+/**
+ * Record a failed load (outside the rolled-back transaction) so it is visible
+ * and retried; returns its id.
+ */
+export async function recordFailure(
+  db: Queryable,
+  schema: string,
+  k: LedgerKey,
+  error: string,
+  startedAt: Date,
+): Promise<number> {
+  const rows = await db.query<{ load_id: number }>(
+    `INSERT INTO ${table(schema)}
+       (source, asset, gas_day, cycle, url, sha256, bytes, status, error, forced, started_at, finished_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'failed', $8, $9, $10, clock_timestamp())
+     RETURNING load_id::int AS load_id`,
+    [k.source, k.asset, k.gasDay, k.cycle, k.url, k.sha256, k.bytes, error, k.forced, startedAt],
+  );
+  return rows[0].load_id;
+}

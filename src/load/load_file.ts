@@ -1,0 +1,186 @@
+/**
+ * Load one file into PostgreSQL, atomically and idempotently: one transaction
+ * holds the pair lock, the ledger row, the COPY into staging, the quarantine
+ * and the upsert. Any failure rolls all of it back and leaves a `failed`
+ * ledger row, so no partial file ever reaches the table.
+ *
+ * @module
+ */
+import type { Database } from "../db/database.ts";
+import type { Cycle } from "../domain/cycles.ts";
+import type { IsoDate } from "../domain/gas_day.ts";
+import {
+  copyStageSql,
+  createStageSql,
+  insertFreshSql,
+  markDuplicatesSql,
+  mergeSql,
+  pairExistsSql,
+  quarantineSql,
+  STAGE,
+  writtenByLoadSql,
+} from "./staging_sql.ts";
+import {
+  finishLoad,
+  latestLoaded,
+  type LedgerKey,
+  type LoadCounts,
+  openLoad,
+  recordFailure,
+} from "./ledger.ts";
+import { stageRows, type StageStats } from "./stage_rows.ts";
+
+/** The table the capacity report lands in. */
+export const CAPACITY_TABLE = "operational_capacity";
+
+/** What to load. */
+export interface LoadRequest {
+  /** Schema of the program's tables. */
+  schema: string;
+  /** Source name. */
+  source: string;
+  /** Asset code. */
+  asset: string;
+  /** Gas day the file is for (stamped on every row). */
+  gasDay: IsoDate;
+  /** Cycle the file is for (stamped on every row). */
+  cycle: Cycle;
+  /** Where the bytes came from. */
+  url: string;
+  /** sha256 of the bytes. */
+  sha256: string;
+  /** Size of the bytes. */
+  bytes: number;
+  /** Opens the bytes (called once, inside the transaction). */
+  open: () => Promise<ReadableStream<Uint8Array>>;
+  /** Load even when the latest load of the pair had the same bytes. */
+  force?: boolean;
+  /** When another process holds the pair: wait for it (default) or give up at once. */
+  lock?: "wait" | "skip";
+}
+
+/** Result of {@linkcode loadFile}. */
+export type LoadOutcome =
+  | { status: "loaded"; loadId: number; counts: LoadCounts; extraHeaders: string[] }
+  | { status: "unchanged"; loadId: number }
+  | { status: "empty" }
+  | { status: "locked" };
+
+/** A load that failed and was rolled back; {@linkcode LoadError.loadId} names its `failed` ledger row. */
+export class LoadError extends Error {
+  /** Ledger id of the failure record (undefined if even that could not be written). */
+  readonly loadId?: number;
+  /** Build the error. */
+  constructor(message: string, loadId: number | undefined, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "LoadError";
+    this.loadId = loadId;
+  }
+}
+
+class Empty extends Error {}
+
+/** Key of the transaction-scoped advisory lock of one (asset, gas day, cycle). */
+export function pairLockKey(asset: string, gasDay: string, cycle: string): string {
+  return `tec-pipeline:pair:${asset}:${gasDay}:${cycle}`;
+}
+
+/**
+ * Load one file. See the module doc for the guarantees.
+ *
+ * @throws {LoadError} after rolling back and recording the failure
+ */
+export async function loadFile(db: Database, req: LoadRequest): Promise<LoadOutcome> {
+  const startedAt = new Date();
+  const key: LedgerKey = {
+    source: req.source,
+    asset: req.asset,
+    gasDay: req.gasDay,
+    cycle: req.cycle.label,
+    url: req.url,
+    sha256: req.sha256,
+    bytes: req.bytes,
+    forced: req.force ?? false,
+  };
+  const pair = [req.asset, req.gasDay, req.cycle.label];
+  try {
+    return await db.transaction(async (tx): Promise<LoadOutcome> => {
+      const lockKey = pairLockKey(req.asset, req.gasDay, req.cycle.label);
+      if (req.lock === "skip") {
+        const [r] = await tx.query<{ ok: boolean }>(
+          "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS ok",
+          [lockKey],
+        );
+        if (!r.ok) return { status: "locked" };
+      } else {
+        await tx.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [lockKey]);
+      }
+      if (!req.force) {
+        const prior = await latestLoaded(tx, req.schema, {
+          asset: req.asset,
+          gasDay: req.gasDay,
+          cycle: req.cycle.label,
+        });
+        if (prior && prior.sha256 === req.sha256) {
+          return { status: "unchanged", loadId: prior.load_id };
+        }
+      }
+      const loadId = await openLoad(tx, req.schema, key);
+      await tx.query(createStageSql());
+      const stats: StageStats = { rowsRead: 0, rejected: 0, extraHeaders: [] };
+      await tx.copyIn(copyStageSql(), stageRows(await req.open(), stats));
+      if (stats.rowsRead === 0) throw new Empty();
+      // Temp tables are never auto-analysed; without statistics the planner
+      // guesses badly for the duplicate check and the merge join.
+      await tx.query(`ANALYZE ${STAGE}`);
+      await tx.query(markDuplicatesSql());
+      const [{ n: quarantined }] = await tx.query<{ n: number }>(quarantineSql(req.schema), [
+        loadId,
+        ...pair,
+        req.sha256,
+      ]);
+      const good = stats.rowsRead - quarantined;
+      const [{ found }] = await tx.query<{ found: boolean }>(
+        pairExistsSql(req.schema, CAPACITY_TABLE),
+        pair,
+      );
+      let counts: LoadCounts;
+      if (!found) {
+        // Nothing to match against: a plain insert is cheaper than MERGE.
+        await tx.query(insertFreshSql(req.schema, CAPACITY_TABLE), [...pair, loadId]);
+        counts = {
+          rowsRead: stats.rowsRead,
+          inserted: good,
+          updated: 0,
+          unchanged: 0,
+          quarantined,
+        };
+      } else {
+        await tx.query(mergeSql(req.schema, CAPACITY_TABLE), [...pair, loadId]);
+        const [w] = await tx.query<{ written: number; inserted: number }>(
+          writtenByLoadSql(req.schema, CAPACITY_TABLE),
+          [loadId],
+        );
+        counts = {
+          rowsRead: stats.rowsRead,
+          inserted: w.inserted,
+          updated: w.written - w.inserted,
+          unchanged: good - w.written,
+          quarantined,
+        };
+      }
+      await finishLoad(tx, req.schema, loadId, counts);
+      return { status: "loaded", loadId, counts, extraHeaders: stats.extraHeaders };
+    });
+  } catch (e) {
+    if (e instanceof Empty) return { status: "empty" };
+    const message = (e as Error).message ?? String(e);
+    let failedId: number | undefined;
+    try {
+      failedId = await recordFailure(db, req.schema, key, message, startedAt);
+    } catch {
+      // The database itself may be what failed; the caller still gets the cause.
+    }
+    throw new LoadError(message, failedId, { cause: e });
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The pipeline's application metrics, all prefixed `tec_` with the unit in the
+ * name so they pass `promtool check metrics`.
+ *
+ * @module
+ */
+
+import type { Counter, Gauge, Histogram, Registry } from "./registry.ts";
+
+/**
+ * Buckets for one HTTP fetch from the upstream site, in seconds: typical
+ * answers take well under a second, timeouts and retries reach a minute.
+ */
+export const FETCH_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+]);
+
+/** Buckets for loading one file into the database, in seconds. */
+export const LOAD_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+  120,
+  300,
+]);
+
+/** Every application metric, typed by its label names. */
+export interface PipelineMetrics {
+  /** `tec_rows_loaded_total{asset,cycle}`: rows written to the database. */
+  readonly rowsLoaded: Counter<"asset" | "cycle">;
+  /** `tec_files_total{asset,status}`: files processed, by outcome (e.g. `loaded`, `skipped`, `failed`). */
+  readonly files: Counter<"asset" | "status">;
+  /** `tec_fetch_requests_total{asset,outcome}`: upstream requests, by outcome (e.g. `ok`, `http_error`, `timeout`). */
+  readonly fetchRequests: Counter<"asset" | "outcome">;
+  /** `tec_fetch_duration_seconds{asset}`: duration of one upstream request. */
+  readonly fetchDuration: Histogram<"asset">;
+  /** `tec_load_duration_seconds{asset}`: duration of loading one file. */
+  readonly loadDuration: Histogram<"asset">;
+  /** `tec_rows_quarantined_total{asset}`: rows rejected by validation. */
+  readonly rowsQuarantined: Counter<"asset">;
+  /** `tec_last_success_timestamp_seconds{asset,cycle}`: unix time of the last successful load. */
+  readonly lastSuccessTimestamp: Gauge<"asset" | "cycle">;
+}
+
+/** Registers every application metric on `registry`; throws if any name is taken. */
+export function createPipelineMetrics(registry: Registry): PipelineMetrics {
+  return {
+    rowsLoaded: registry.counter({
+      name: "tec_rows_loaded_total",
+      help: "Rows loaded into the database.",
+      labelNames: ["asset", "cycle"],
+    }),
+    files: registry.counter({
+      name: "tec_files_total",
+      help: "Files processed, by final status.",
+      labelNames: ["asset", "status"],
+    }),
+    fetchRequests: registry.counter({
+      name: "tec_fetch_requests_total",
+      help: "Upstream fetch requests, by outcome.",
+      labelNames: ["asset", "outcome"],
+    }),
+    fetchDuration: registry.histogram({
+      name: "tec_fetch_duration_seconds",
+      help: "Duration of one upstream fetch request in seconds.",
+      labelNames: ["asset"],
+      buckets: FETCH_DURATION_BUCKETS,
+    }),
+    loadDuration: registry.histogram({
+      name: "tec_load_duration_seconds",
+      help: "Duration of loading one file into the database in seconds.",
+      labelNames: ["asset"],
+      buckets: LOAD_DURATION_BUCKETS,
+    }),
+    rowsQuarantined: registry.counter({
+      name: "tec_rows_quarantined_total",
+      help: "Rows rejected by validation and quarantined.",
+      labelNames: ["asset"],
+    }),
+    lastSuccessTimestamp: registry.gauge({
+      name: "tec_last_success_timestamp_seconds",
+      help: "Unix time of the last successful load in seconds.",
+      labelNames: ["asset", "cycle"],
+    }),
+  };
+}

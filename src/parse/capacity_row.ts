@@ -1,0 +1,124 @@
+/**
+ * Pure conversion of CSV records into typed capacity rows: header matching and
+ * per-cell validation. No I/O; every message names the column and what was
+ * expected.
+ *
+ * @module
+ */
+import { CAPACITY_COLUMNS, type LayoutColumn, normaliseHeader } from "./capacity_layout.ts";
+
+/** Thrown when the header cannot be used: the whole file fails loudly. */
+export class HeaderError extends Error {
+  /** Build the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "HeaderError";
+  }
+}
+
+/** Where each layout column sits in the file. */
+export interface HeaderMap {
+  /** File field index of each layout column, in layout order. */
+  readonly indexes: readonly number[];
+  /** Number of fields in the header (every row must have as many). */
+  readonly width: number;
+  /** Headers present in the file but not in the layout (ignored). */
+  readonly extra: readonly string[];
+}
+
+/**
+ * Match a header record against the layout.
+ *
+ * @throws {HeaderError} when a required header is missing, or a header repeats
+ */
+export function mapHeader(fields: readonly (string | null)[]): HeaderMap {
+  const seen = new Map<string, number>();
+  fields.forEach((f, i) => {
+    const name = normaliseHeader(f ?? "");
+    if (name === "") return;
+    if (seen.has(name)) {
+      throw new HeaderError(
+        `header "${f}" appears twice (columns ${seen.get(name)! + 1} and ${i + 1})`,
+      );
+    }
+    seen.set(name, i);
+  });
+  const missing: string[] = [];
+  const indexes = CAPACITY_COLUMNS.map((c) => {
+    const i = seen.get(normaliseHeader(c.header));
+    if (i === undefined) missing.push(c.header);
+    return i ?? -1;
+  });
+  if (missing.length > 0) {
+    throw new HeaderError(
+      `required header${missing.length > 1 ? "s" : ""} missing: ${
+        missing.map((m) => `"${m}"`).join(", ")
+      }; ` +
+        `found ${fields.map((f) => `"${f ?? ""}"`).join(",")}`,
+    );
+  }
+  const known = new Set(CAPACITY_COLUMNS.map((c) => normaliseHeader(c.header)));
+  const extra = fields.filter((f) => !known.has(normaliseHeader(f ?? ""))).map((f) => f ?? "");
+  return { indexes, width: fields.length, extra };
+}
+
+/** A typed row: layout-ordered values (`null` = missing); quantities as digit strings. */
+export type RowValues = (string | null)[];
+
+/** Result of {@linkcode convertRow}. */
+export type RowResult = { ok: true; values: RowValues } | { ok: false; reason: string };
+
+const DIGITS = /^\d{1,15}$/;
+
+function cellError(col: LayoutColumn, index: number, expected: string, got: string | null): string {
+  return `column "${col.header}" (field ${index + 1}): expected ${expected}, got ${
+    got === null ? "an empty field" : JSON.stringify(got)
+  }`;
+}
+
+/**
+ * Convert one record's fields into typed values.
+ *
+ * Quantities: an empty field (quoted or not) is `null`, never 0; anything else
+ * must be a non-negative whole number. Codes must be one of the layout's
+ * values. Text is kept verbatim (leading and doubled spaces included).
+ */
+export function convertRow(fields: readonly (string | null)[], map: HeaderMap): RowResult {
+  if (fields.length !== map.width) {
+    return { ok: false, reason: `expected ${map.width} fields, got ${fields.length}` };
+  }
+  const values: RowValues = new Array(CAPACITY_COLUMNS.length);
+  for (let c = 0; c < CAPACITY_COLUMNS.length; c++) {
+    const col = CAPACITY_COLUMNS[c];
+    const idx = map.indexes[c];
+    const v = fields[idx];
+    switch (col.kind) {
+      case "quantity":
+        if (v === null || v === "") values[c] = null;
+        else if (DIGITS.test(v)) values[c] = v;
+        else {return {
+            ok: false,
+            reason: cellError(col, idx, "a non-negative whole number or nothing", v),
+          };}
+        break;
+      case "code": {
+        const expected = col.codes ? `one of ${col.codes.join("/")}` : col.expected ?? "a code";
+        if (v === null || v === "") {
+          if (col.key) return { ok: false, reason: cellError(col, idx, expected, v) };
+          values[c] = null;
+        } else if (col.codes ? col.codes.includes(v) : col.pattern!.test(v)) values[c] = v;
+        else return { ok: false, reason: cellError(col, idx, expected, v) };
+        break;
+      }
+      default:
+        if (col.key && (v === null || v.trim() === "")) {
+          return {
+            ok: false,
+            reason: cellError(col, idx, "a value (it is part of the row's key)", v),
+          };
+        }
+        values[c] = v;
+    }
+  }
+  return { ok: true, values };
+}

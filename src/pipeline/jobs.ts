@@ -1,0 +1,62 @@
+/**
+ * Turn `--params` combinations and the configured sources into pair jobs.
+ *
+ * @module
+ */
+import type { SourceConfig } from "../config/schema.ts";
+import { findCycle } from "../domain/cycles.ts";
+import type { IsoDate } from "../domain/gas_day.ts";
+import { type ParamCombo, UsageError } from "../cli/params.ts";
+import type { PairJob } from "./process_pair.ts";
+
+/** Options for {@linkcode buildJobs}. */
+export interface BuildJobsOptions {
+  /** Validated `--params` combinations (at least one, possibly empty). */
+  combos: readonly ParamCombo[];
+  /** Configured sources. */
+  sources: readonly SourceConfig[];
+  /** Gas day used when a combination names none. */
+  defaultGasDay: IsoDate;
+  /** `--force`. */
+  force: boolean;
+}
+
+/** The sources a combination selects (`asset=` / `source=` filters; enabled ones only). */
+export function selectSources(combo: ParamCombo, sources: readonly SourceConfig[]): SourceConfig[] {
+  return sources.filter((s) =>
+    s.enabled && (combo.asset === undefined || s.asset === combo.asset) &&
+    (combo.source === undefined || s.name === combo.source)
+  );
+}
+
+/**
+ * One job per (combination, selected source, cycle); a combination without a
+ * cycle covers each of the source's configured cycles. Duplicates collapse.
+ *
+ * @throws {UsageError} when a filter selects no source
+ */
+export function buildJobs(opts: BuildJobsOptions): PairJob[] {
+  const jobs: PairJob[] = [];
+  const seen = new Set<string>();
+  for (const combo of opts.combos) {
+    const sources = selectSources(combo, opts.sources);
+    if (sources.length === 0) {
+      throw new UsageError(
+        `--params: no enabled source matches${combo.asset ? ` asset=${combo.asset}` : ""}${
+          combo.source ? ` source=${combo.source}` : ""
+        } (configured: ${opts.sources.map((s) => `${s.name}/${s.asset}`).join(", ")})`,
+      );
+    }
+    for (const source of sources) {
+      const cycles = combo.cycle ? [combo.cycle] : source.cycles.map((id) => findCycle(id)!);
+      for (const cycle of cycles) {
+        const gasDay = combo.gasDay ?? opts.defaultGasDay;
+        const key = JSON.stringify([source.name, gasDay, cycle.code, combo.request]);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        jobs.push({ source, gasDay, cycle, params: combo.request, force: opts.force });
+      }
+    }
+  }
+  return jobs;
+}

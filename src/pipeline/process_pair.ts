@@ -1,0 +1,279 @@
+/**
+ * One (source, gas day, cycle): fetch into the archive, decide whether it is
+ * posted, load it. Every outcome is reported, none is thrown away: a failure is
+ * an outcome with its reason, so callers (one-shot, daemon, backfill) decide
+ * what to retry.
+ *
+ * @module
+ */
+import type { Config, SourceConfig } from "../config/schema.ts";
+import type { Database } from "../db/database.ts";
+import type { Cycle } from "../domain/cycles.ts";
+import type { IsoDate } from "../domain/gas_day.ts";
+import type { Logger } from "../log/logger.ts";
+import { hashFile, type RawArchive } from "../archive/raw_archive.ts";
+import { classifyBody, SNIFF_BYTES } from "../source/classify.ts";
+import { FetchError, fetchToArchive } from "../source/fetcher.ts";
+import { buildIpostUrl } from "../source/ipost.ts";
+import { CAPACITY_TABLE, LoadError, loadFile } from "../load/load_file.ts";
+import type { LoadCounts } from "../load/ledger.ts";
+
+/** Hooks for metrics; every member optional. */
+export interface PairObserver {
+  /** After each HTTP attempt. */
+  fetchAttempt?(asset: string, outcome: string, seconds: number): void;
+  /** After each pair, whatever its outcome. */
+  outcome?(job: PairJob, outcome: PairOutcome): void;
+}
+
+/** What the pipeline needs, built once per process. */
+export interface PipelineContext {
+  /** Validated configuration. */
+  config: Config;
+  /** Database. */
+  db: Database;
+  /** Raw archive. */
+  archive: RawArchive;
+  /** Logger. */
+  log: Logger;
+  /** Aborts fetches in flight (shutdown). */
+  signal?: AbortSignal;
+  /** `fetch` implementation (injectable). */
+  fetch?: typeof fetch;
+  /** Metrics hooks. */
+  observer?: PairObserver;
+}
+
+/** One unit of work. */
+export interface PairJob {
+  /** Source to fetch from. */
+  source: SourceConfig;
+  /** Gas day. */
+  gasDay: IsoDate;
+  /** Cycle. */
+  cycle: Cycle;
+  /** Extra request parameters. */
+  params?: Record<string, string>;
+  /** Reload even if the same bytes were loaded last. */
+  force?: boolean;
+  /** Pair lock policy (see {@linkcode loadFile}). */
+  lock?: "wait" | "skip";
+}
+
+/** How a pair ended. */
+export type PairStatus = "loaded" | "unchanged" | "not_posted" | "failed" | "locked";
+
+/** Result of one pair. */
+export interface PairOutcome {
+  /** How it ended. */
+  status: PairStatus;
+  /** Human-readable reason (not posted, failed). */
+  reason?: string;
+  /** sha256 of the body, when one was received. */
+  sha256?: string;
+  /** Ledger id (loaded, unchanged, failed load). */
+  loadId?: number;
+  /** Counts, when loaded. */
+  counts?: LoadCounts;
+  /** Wall time, in seconds. */
+  seconds: number;
+  /** Whether a failure is worth retrying later (false for permanent HTTP errors). */
+  retryable?: boolean;
+}
+
+/** Where bytes to load come from. */
+export interface BodySource {
+  /** URL (or `file:` URL) for the ledger. */
+  url: string;
+  /** Path of the bytes on disk. */
+  path: string;
+  /** sha256. */
+  sha256: string;
+  /** Size. */
+  bytes: number;
+  /** First bytes. */
+  prefix: Uint8Array;
+  /** `Content-Type`, if known. */
+  contentType?: string | null;
+}
+
+/** Fetch and load one pair. */
+export async function processPair(ctx: PipelineContext, job: PairJob): Promise<PairOutcome> {
+  const started = performance.now();
+  const url = buildIpostUrl(job.source, {
+    gasDay: job.gasDay,
+    cycle: job.cycle,
+    params: job.params,
+  });
+  const log = pairLogger(ctx.log, job);
+  let body: BodySource;
+  try {
+    const fetched = await fetchToArchive({
+      url,
+      http: ctx.config.http,
+      archive: ctx.archive,
+      signal: ctx.signal,
+      fetch: ctx.fetch,
+      onAttempt: (a) => ctx.observer?.fetchAttempt?.(job.source.asset, a.outcome, a.seconds),
+      onRetry: (r) =>
+        log.warn("fetch.retry", { attempt: r.attempt, delay_ms: r.delayMs, reason: r.reason }),
+    });
+    await ctx.archive.recordRequest(fetched.sha256, {
+      url,
+      source: job.source.name,
+      asset: job.source.asset,
+      gasDay: job.gasDay,
+      cycle: job.cycle.code,
+      status: fetched.status,
+      headers: fetched.headers,
+      fetchedAt: fetched.fetchedAt.toISOString(),
+    });
+    body = {
+      url,
+      path: fetched.path,
+      sha256: fetched.sha256,
+      bytes: fetched.bytes,
+      prefix: fetched.prefix,
+      contentType: fetched.headers["content-type"],
+    };
+  } catch (e) {
+    if (ctx.signal?.aborted) throw e;
+    const outcome: PairOutcome = {
+      status: "failed",
+      reason: (e as Error).message,
+      seconds: secondsSince(started),
+      retryable: !(e instanceof FetchError && (e.kind === "http" || e.kind === "too_large")),
+    };
+    log.error("fetch.failed", { url, reason: outcome.reason });
+    ctx.observer?.outcome?.(job, outcome);
+    return outcome;
+  }
+  const outcome = await loadBody(ctx, job, body, started);
+  ctx.observer?.outcome?.(job, outcome);
+  return outcome;
+}
+
+/**
+ * Load a local file, or an archived body, exactly as if it had been fetched
+ * for `job`.
+ */
+export async function replayFile(
+  ctx: PipelineContext,
+  job: PairJob,
+  path: string,
+  url?: string,
+): Promise<PairOutcome> {
+  const started = performance.now();
+  const h = await hashFile(path, SNIFF_BYTES);
+  const body: BodySource = { url: url ?? `file://${path}`, path, ...h };
+  const outcome = await loadBody(ctx, job, body, started);
+  ctx.observer?.outcome?.(job, outcome);
+  return outcome;
+}
+
+async function loadBody(
+  ctx: PipelineContext,
+  job: PairJob,
+  body: BodySource,
+  started: number,
+): Promise<PairOutcome> {
+  const log = pairLogger(ctx.log, job).child({ sha256: body.sha256.slice(0, 12) });
+  const kind = classifyBody({
+    prefix: body.prefix,
+    totalBytes: body.bytes,
+    contentType: body.contentType,
+  });
+  if (kind.kind === "not_posted") {
+    log.info("not_posted", { reason: kind.reason, bytes: body.bytes });
+    return {
+      status: "not_posted",
+      reason: kind.reason,
+      sha256: body.sha256,
+      seconds: secondsSince(started),
+    };
+  }
+  try {
+    const r = await loadFile(ctx.db, {
+      schema: ctx.config.database.schema,
+      source: job.source.name,
+      asset: job.source.asset,
+      gasDay: job.gasDay,
+      cycle: job.cycle,
+      url: body.url,
+      sha256: body.sha256,
+      bytes: body.bytes,
+      open: async () => (await Deno.open(body.path, { read: true })).readable,
+      force: job.force,
+      lock: job.lock,
+    });
+    const seconds = secondsSince(started);
+    switch (r.status) {
+      case "loaded":
+        if (r.extraHeaders.length > 0) log.warn("load.extra_headers", { ignored: r.extraHeaders });
+        log.info("load.done", {
+          table: CAPACITY_TABLE,
+          load_id: r.loadId,
+          rows: r.counts.rowsRead,
+          inserted: r.counts.inserted,
+          updated: r.counts.updated,
+          unchanged: r.counts.unchanged,
+          quarantined: r.counts.quarantined,
+          bytes: body.bytes,
+          duration_ms: Math.round(seconds * 1000),
+          forced: job.force ?? false,
+        });
+        if (r.counts.quarantined > 0) {
+          log.warn("load.quarantined", { load_id: r.loadId, rows: r.counts.quarantined });
+        }
+        return {
+          status: "loaded",
+          sha256: body.sha256,
+          loadId: r.loadId,
+          counts: r.counts,
+          seconds,
+        };
+      case "unchanged":
+        log.info("load.unchanged", { load_id: r.loadId, duration_ms: Math.round(seconds * 1000) });
+        return { status: "unchanged", sha256: body.sha256, loadId: r.loadId, seconds };
+      case "empty":
+        log.info("not_posted", { reason: "header only, no rows", bytes: body.bytes });
+        return {
+          status: "not_posted",
+          reason: "header only, no rows",
+          sha256: body.sha256,
+          seconds,
+        };
+      case "locked":
+        log.info("load.locked", { reason: "another process is loading this pair" });
+        return { status: "locked", sha256: body.sha256, seconds };
+    }
+  } catch (e) {
+    const loadId = e instanceof LoadError ? e.loadId : undefined;
+    log.error("load.failed", {
+      load_id: loadId,
+      reason: (e as Error).message,
+      duration_ms: Math.round(secondsSince(started) * 1000),
+    });
+    return {
+      status: "failed",
+      reason: (e as Error).message,
+      sha256: body.sha256,
+      loadId,
+      seconds: secondsSince(started),
+      retryable: true,
+    };
+  }
+}
+
+function pairLogger(log: Logger, job: PairJob): Logger {
+  return log.child({
+    source: job.source.name,
+    asset: job.source.asset,
+    gas_day: job.gasDay,
+    cycle: job.cycle.label,
+  });
+}
+
+function secondsSince(started: number): number {
+  return (performance.now() - started) / 1000;
+}

@@ -1,0 +1,64 @@
+/**
+ * A fresh PostgreSQL database per test file, on the real server (never a
+ * mock): created on demand, dropped at the end.
+ *
+ * Connection: `TEST_PG_HOST` (127.0.0.1), `TEST_PG_PORT` (5432), `TEST_PG_USER`
+ * (postgres), `TEST_PG_PASSWORD` (none).
+ *
+ * @module
+ */
+import type { DatabaseConfig } from "../../src/config/schema.ts";
+import { Secret } from "../../src/config/secret.ts";
+import type { Database } from "../../src/db/database.ts";
+import { connectPostgres } from "../../src/db/postgres.ts";
+
+/** A throw-away database. */
+export interface TestDatabase {
+  /** Settings to reach it. */
+  config: DatabaseConfig;
+  /** An open pool on it. */
+  db: Database;
+  /** Close the pool and drop the database. */
+  drop(): Promise<void>;
+}
+
+/** Settings of the admin connection (database `postgres`). */
+export function adminConfig(name = "postgres"): DatabaseConfig {
+  const pw = Deno.env.get("TEST_PG_PASSWORD");
+  return {
+    host: Deno.env.get("TEST_PG_HOST") ?? "127.0.0.1",
+    port: Number(Deno.env.get("TEST_PG_PORT") ?? 5432),
+    name,
+    user: Deno.env.get("TEST_PG_USER") ?? "postgres",
+    password: pw ? new Secret(pw) : undefined,
+    schema: "staging",
+    maxConnections: 4,
+    connectTimeoutSeconds: 10,
+  };
+}
+
+/** Create a database with a unique name and connect to it. */
+export async function freshDatabase(schema = "staging"): Promise<TestDatabase> {
+  const name = `tec_test_${Deno.pid}_${crypto.randomUUID().slice(0, 8)}`;
+  const admin = connectPostgres({ config: adminConfig() });
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.close();
+  }
+  const config = { ...adminConfig(name), schema };
+  const db = connectPostgres({ config });
+  return {
+    config,
+    db,
+    async drop() {
+      await db.close({ timeoutSeconds: 1 });
+      const a = connectPostgres({ config: adminConfig() });
+      try {
+        await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await a.close();
+      }
+    },
+  };
+}

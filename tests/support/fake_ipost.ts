@@ -1,0 +1,218 @@
+/**
+ * A local stand-in for Energy Transfer's ipost site, on loopback, with fault
+ * modes. It checks every request's path and query the way the real site is
+ * called (domain.md), and answers 400 to anything else, so tests also prove
+ * the URL is right.
+ *
+ * @module
+ */
+import { toIpostDate } from "../../src/domain/gas_day.ts";
+
+/** One scripted answer. */
+export type FakeReply =
+  | { kind: "csv"; body: string | Uint8Array; contentType?: string; chunkBytes?: number }
+  | { kind: "status"; status: number; retryAfter?: string; body?: string }
+  | { kind: "hang" }
+  | { kind: "html" }
+  | { kind: "empty" }
+  | { kind: "header_only" }
+  | { kind: "garbage" }
+  | { kind: "oversize"; bytes: number }
+  | { kind: "slow_body"; body: string; delayMs: number };
+
+/** A request the server saw. */
+export interface SeenRequest {
+  /** Path. */
+  path: string;
+  /** Query parameters. */
+  query: Record<string, string>;
+  /** Pair key `ASSET|YYYY-MM-DD|code` (empty when the request was malformed). */
+  key: string;
+  /** Status answered. */
+  status: number;
+  /** When (ms since epoch). */
+  at: number;
+}
+
+/** The real header line of the report. */
+export const TW_HEADER =
+  '"Loc","Loc Zn","Loc Name","Loc Purp Desc","Loc/QTI","Flow Ind","DC","OPC","TSQ","OAC","IT","Auth Overrun Ind","Nom Cap Exceed Ind","All Qty Avail","Qty Reason"\r\n';
+
+const EXPECTED_FIXED: Record<string, string> = { f: "csv", extension: "csv" };
+
+/** Key of a pair: `TW|2024-01-17|0`. */
+export function pairKey(asset: string, gasDay: string, cycleCode: number): string {
+  return `${asset}|${gasDay}|${cycleCode}`;
+}
+
+/** A running fake server. */
+export interface FakeIpost {
+  /** Base URL, e.g. `http://127.0.0.1:40123`. */
+  url: string;
+  /** Every request seen, in order. */
+  requests: SeenRequest[];
+  /**
+   * Script the answers for a pair: replies are used in order, the last one
+   * repeats. Unscripted pairs answer header-only (not posted yet).
+   */
+  script(key: string, replies: FakeReply[]): void;
+  /** Requests seen for one pair. */
+  count(key: string): number;
+  /** Stop the server. */
+  close(): Promise<void>;
+}
+
+/** Start the fake on 127.0.0.1 with an OS-chosen port. */
+export function startFakeIpost(): FakeIpost {
+  const scripts = new Map<string, { replies: FakeReply[]; used: number }>();
+  const requests: SeenRequest[] = [];
+  const hanging = new Set<AbortController>();
+
+  const handler = async (req: Request): Promise<Response> => {
+    const u = new URL(req.url);
+    const query = Object.fromEntries(u.searchParams);
+    const m = /^\/ipost\/([A-Z0-9]+)\/capacity\/operationally-available$/.exec(u.pathname);
+    const seen: SeenRequest = { path: u.pathname, query, key: "", status: 0, at: Date.now() };
+    requests.push(seen);
+    const bad = (why: string) => {
+      seen.status = 400;
+      return new Response(`bad request: ${why}`, { status: 400 });
+    };
+    if (!m) return bad(`unknown path ${u.pathname}`);
+    for (const [k, v] of Object.entries(EXPECTED_FIXED)) {
+      if (query[k] !== v) return bad(`${k} must be ${v}`);
+    }
+    if (query.asset !== m[1]) return bad(`asset must be the bare code ${m[1]}, got ${query.asset}`);
+    const us = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(query.gasDay ?? "");
+    if (!us) return bad(`gasDay must be MM/DD/YYYY, got ${query.gasDay}`);
+    if (!/[?&]gasDay=\d{2}%2F\d{2}%2F\d{4}(&|$)/.test(u.search)) {
+      return bad("gasDay must be URL-encoded");
+    }
+    if (!/^[013457]$/.test(query.cycle ?? "")) return bad(`unknown cycle ${query.cycle}`);
+    if (!query.searchType) return bad("searchType missing");
+    const gasDay = `${us[3]}-${us[1]}-${us[2]}`;
+    if (toIpostDate(gasDay) !== query.gasDay) return bad("gasDay round trip");
+    seen.key = pairKey(m[1], gasDay, Number(query.cycle));
+    const s = scripts.get(seen.key);
+    let reply: FakeReply = { kind: "header_only" };
+    if (s) {
+      reply = s.replies[Math.min(s.used, s.replies.length - 1)];
+      s.used++;
+    }
+    const res = await answer(reply, hanging);
+    seen.status = res.status;
+    return res;
+  };
+
+  const ac = new AbortController();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: ac.signal,
+    onListen: () => {},
+  }, handler);
+  const addr = server.addr as Deno.NetAddr;
+  return {
+    url: `http://127.0.0.1:${addr.port}`,
+    requests,
+    script(key, replies) {
+      scripts.set(key, { replies, used: 0 });
+    },
+    count(key) {
+      return requests.filter((r) => r.key === key).length;
+    },
+    async close() {
+      for (const h of hanging) h.abort();
+      ac.abort();
+      await server.finished;
+    },
+  };
+}
+
+async function answer(reply: FakeReply, hanging: Set<AbortController>): Promise<Response> {
+  const csv = (body: BodyInit, type = "text/csv") =>
+    new Response(body, {
+      status: 200,
+      headers: {
+        "content-type": type,
+        "content-disposition": 'attachment; filename="OAC_TW_000000000_01-17-2024_Timely.csv"',
+      },
+    });
+  switch (reply.kind) {
+    case "csv": {
+      const bytes = typeof reply.body === "string"
+        ? new TextEncoder().encode(reply.body)
+        : reply.body;
+      const size = reply.chunkBytes ?? 16 * 1024;
+      let off = 0;
+      // Chunked like the real site, so the client's streaming path is exercised.
+      const stream = new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (off >= bytes.length) return c.close();
+          c.enqueue(bytes.subarray(off, off + size));
+          off += size;
+        },
+      });
+      return csv(stream, reply.contentType);
+    }
+    case "status":
+      return new Response(reply.body ?? `error ${reply.status}`, {
+        status: reply.status,
+        headers: reply.retryAfter ? { "retry-after": reply.retryAfter } : {},
+      });
+    case "hang": {
+      // Answers only when the server closes; the client must give up first.
+      const h = new AbortController();
+      hanging.add(h);
+      await new Promise<void>((resolve) => {
+        h.signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+      hanging.delete(h);
+      return new Response("too late", { status: 504 });
+    }
+    case "html":
+      return csv(
+        "<!DOCTYPE html><html><body><h1>No data available</h1></body></html>",
+        "text/html; charset=utf-8",
+      );
+    case "empty":
+      return csv("");
+    case "header_only":
+      return csv(TW_HEADER);
+    case "garbage":
+      return csv(
+        "\u00a7\u00a7 lorem ipsum dolor sit amet; 42 ;;\nnot,a,report\n",
+        "application/octet-stream",
+      );
+    case "oversize": {
+      const row = '"1","Z","N","MQ","DPQ","D","1","1","0","1","N","N","N","Y",""\r\n';
+      let sent = 0;
+      const enc = new TextEncoder();
+      const stream = new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (sent >= reply.bytes) return c.close();
+          const chunk = enc.encode((sent === 0 ? TW_HEADER : "") + row.repeat(512));
+          sent += chunk.length;
+          c.enqueue(chunk);
+        },
+      });
+      return csv(stream);
+    }
+    case "slow_body": {
+      const enc = new TextEncoder().encode(reply.body);
+      const half = Math.floor(enc.length / 2);
+      let step = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        async pull(c) {
+          if (step === 0) c.enqueue(enc.subarray(0, half));
+          else if (step === 1) {
+            await new Promise((r) => setTimeout(r, reply.delayMs));
+            c.enqueue(enc.subarray(half));
+          } else c.close();
+          step++;
+        },
+      });
+      return csv(stream);
+    }
+  }
+}
