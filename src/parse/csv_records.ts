@@ -38,6 +38,7 @@ export interface CsvRecordReaderOptions {
 }
 
 const QUOTE = 34; // "
+const UNTERMINATED = "unterminated quoted field";
 const COMMA = 44; // ,
 
 /**
@@ -62,7 +63,7 @@ export function splitRecord(text: string): (string | null)[] | string {
         escaped = true;
         end = text.indexOf('"', end + 2);
       }
-      if (end < 0) return `unterminated quoted field at character ${pos + 1}`;
+      if (end < 0) return `${UNTERMINATED} at character ${pos + 1}`;
       const inner = text.slice(pos + 1, end);
       out.push(escaped ? inner.replaceAll('""', '"') : inner);
       pos = end + 1;
@@ -186,6 +187,14 @@ export class CsvRecordReader {
         this.#emit(this.#line, line, out);
         return;
       }
+      // An odd quote count starts a multi-line record only if the line is
+      // well-formed up to an open quoted field; a stray quote (`"BAD"QUOTE"`)
+      // must not swallow the lines after it.
+      const split = splitRecord(line);
+      if (typeof split === "string" && !split.startsWith(UNTERMINATED)) {
+        out.push({ line: this.#line, raw: line, fields: null, error: split });
+        return;
+      }
       this.#pending = [text];
       this.#pendingStart = this.#line;
       this.#pendingQuotes = quotes;
@@ -203,6 +212,11 @@ export class CsvRecordReader {
         this.#emit(start, raw, out);
         return;
       }
+      const split = splitRecord(this.#pending.join("\n"));
+      if (typeof split === "string" && !split.startsWith(UNTERMINATED)) {
+        this.#overflow(out, split);
+        return;
+      }
     }
     if (this.#pendingChars > this.#max) this.#overflow(out);
   }
@@ -213,8 +227,11 @@ export class CsvRecordReader {
     else out.push({ line, raw, fields });
   }
 
-  /** An open record grew past the cap: its first line is bad; re-read the rest. */
-  #overflow(out: CsvRecord[]): void {
+  /**
+   * An open record cannot be completed (it grew past the cap, or became
+   * malformed): its first line is bad; re-read the rest.
+   */
+  #overflow(out: CsvRecord[], reason?: string): void {
     if (this.#pending.length === 0) {
       // A single line longer than the cap with no line break yet.
       out.push({
@@ -235,7 +252,9 @@ export class CsvRecordReader {
       line: start,
       raw: first.charCodeAt(first.length - 1) === 13 ? first.slice(0, -1) : first,
       fields: null,
-      error: `unbalanced quote: no closing quote within ${this.#max} characters`,
+      error: reason
+        ? `unbalanced quote: the record starting here cannot be completed (${reason})`
+        : `unbalanced quote: no closing quote within ${this.#max} characters`,
     });
     this.#line = start;
     for (const text of rest) this.#takeLine(text, out);

@@ -1,0 +1,349 @@
+import assert from "node:assert/strict";
+import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { readFixture, readSample } from "../support/env.ts";
+import { migrate } from "../../src/db/migrate.ts";
+import { LoadError, loadFile, type LoadRequest } from "../../src/load/load_file.ts";
+import { findCycle } from "../../src/domain/cycles.ts";
+import { createHash } from "node:crypto";
+
+const TIMELY = findCycle("timely")!;
+const FINAL = findCycle("final")!;
+
+function request(bytes: Uint8Array, over: Partial<LoadRequest> = {}): LoadRequest {
+  return {
+    schema: "staging",
+    source: "tw-oac",
+    asset: "TW",
+    gasDay: "2024-02-01",
+    cycle: TIMELY,
+    url: "http://fake/test",
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    bytes: bytes.length,
+    open: () => Promise.resolve(new Blob([bytes as BlobPart]).stream()),
+    ...over,
+  };
+}
+
+async function withDb(fn: (t: TestDatabase) => Promise<void>): Promise<void> {
+  const t = await freshDatabase();
+  try {
+    await migrate(t.db, { schema: "staging" });
+    await fn(t);
+  } finally {
+    await t.drop();
+  }
+}
+
+type Row = Record<string, unknown>;
+const rows = (t: TestDatabase, where = "true") =>
+  t.db.query<Row>(
+    `SELECT * FROM staging.operational_capacity WHERE ${where} ORDER BY loc, flow_ind`,
+  );
+
+Deno.test("loader: a good file lands whole, stamped with gas day and cycle", async () => {
+  await withDb(async (t) => {
+    const bytes = await readFixture("tw_good_8rows.csv");
+    const r = await loadFile(t.db, request(bytes));
+    assert.equal(r.status, "loaded");
+    if (r.status !== "loaded") return;
+    assert.deepEqual(r.counts, {
+      rowsRead: 8,
+      inserted: 8,
+      updated: 0,
+      unchanged: 0,
+      quarantined: 0,
+    });
+    const all = await rows(t);
+    assert.equal(all.length, 8);
+    for (const row of all) {
+      assert.equal(row.asset, "TW");
+      assert.equal(row.gas_day, "2024-02-01");
+      assert.equal(row.cycle, "Timely");
+      assert.equal(Number(row.load_id), r.loadId);
+    }
+    // Both directions of loc 500003 are kept.
+    const both = all.filter((x) => x.loc === "500003").map((x) => x.flow_ind);
+    assert.deepEqual(both, ["D", "R"]);
+    // Missing quantities are NULL, never 0; present ones exact.
+    const echo = all.find((x) => x.loc === "500005")!;
+    assert.equal(echo.dc, "2000");
+    assert.equal(echo.opc, null);
+    assert.equal(echo.tsq, null);
+    assert.equal(echo.oac, null);
+    assert.equal(
+      echo.qty_reason,
+      "Total Scheduled Quantity unavailable;Operating Capacity unavailable;Operationally Available Capacity unavailable",
+    );
+    // Text kept verbatim.
+    assert.equal(all.find((x) => x.loc === "500004")!.loc_name, " DELTA DEL");
+    assert.equal(all.find((x) => x.loc === "500003")!.loc_name, "CHARLIE  RAMMING");
+    assert.equal(all.find((x) => x.loc === "500006")!.loc_name, "FOXTROT, WEST");
+    assert.equal(all.find((x) => x.loc === "500007")!.loc_name, 'GOLF "BIG" POINT');
+    assert.equal(all.find((x) => x.loc === "500001")!.qty_reason, "");
+    const [ledger] = await t.db.query<Row>(
+      "SELECT * FROM staging.load_ledger WHERE load_id = $1",
+      [r.loadId],
+    );
+    assert.equal(ledger.status, "loaded");
+    assert.equal(ledger.rows_read, 8);
+    assert.equal(ledger.inserted, 8);
+    assert.equal(ledger.sha256, request(bytes).sha256);
+    assert.equal(Number(ledger.bytes), bytes.length);
+    assert.equal(ledger.gas_day, "2024-02-01");
+    assert.ok(ledger.finished_at);
+  });
+});
+
+Deno.test("loader: same bytes twice is a no-op; --force reloads and counts unchanged", async () => {
+  await withDb(async (t) => {
+    const bytes = await readFixture("tw_good_8rows.csv");
+    const first = await loadFile(t.db, request(bytes));
+    assert.equal(first.status, "loaded");
+    const before = await rows(t);
+    const again = await loadFile(t.db, request(bytes));
+    assert.equal(again.status, "unchanged");
+    if (first.status === "loaded" && again.status === "unchanged") {
+      assert.equal(again.loadId, first.loadId);
+    }
+    assert.deepEqual(await rows(t), before);
+    const [{ n }] = await t.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM staging.load_ledger",
+    );
+    assert.equal(n, 1, "an unchanged re-fetch writes nothing");
+    const forced = await loadFile(t.db, request(bytes, { force: true }));
+    assert.equal(forced.status, "loaded");
+    if (forced.status === "loaded") {
+      assert.deepEqual(forced.counts, {
+        rowsRead: 8,
+        inserted: 0,
+        updated: 0,
+        unchanged: 8,
+        quarantined: 0,
+      });
+    }
+    assert.deepEqual(await rows(t), before, "identical rows keep their load_id");
+  });
+});
+
+Deno.test("loader: a revision updates changed rows, inserts new ones, keeps the rest", async () => {
+  await withDb(async (t) => {
+    const bytes = await readFixture("tw_good_8rows.csv");
+    const first = await loadFile(t.db, request(bytes));
+    assert.equal(first.status, "loaded");
+    const text = new TextDecoder().decode(bytes)
+      .replace(
+        '"500001","WEST TEXAS","ALPHA FUEL","MQ","DPQ","D","3000","3000","0","3000"',
+        '"500001","WEST TEXAS","ALPHA FUEL","MQ","DPQ","D","3000","3000","100","2900"',
+      ) +
+      '"500099","CENTRAL","NEW POINT","MQ","DPQ","D","1","1","0","1","N","N","N","Y",""\r\n';
+    const revised = new TextEncoder().encode(text);
+    const r = await loadFile(t.db, request(revised));
+    assert.equal(r.status, "loaded");
+    if (r.status !== "loaded" || first.status !== "loaded") return;
+    assert.deepEqual(r.counts, {
+      rowsRead: 9,
+      inserted: 1,
+      updated: 1,
+      unchanged: 7,
+      quarantined: 0,
+    });
+    const alpha = (await rows(t, "loc = '500001'"))[0];
+    assert.equal(alpha.tsq, "100");
+    assert.equal(alpha.oac, "2900");
+    assert.equal(Number(alpha.load_id), r.loadId);
+    const bravo = (await rows(t, "loc = '500002'"))[0];
+    assert.equal(Number(bravo.load_id), first.loadId, "unchanged rows still name their file");
+    // Going back to the first bytes is a real change again, not "already loaded".
+    const back = await loadFile(t.db, request(bytes));
+    assert.equal(back.status, "loaded");
+  });
+});
+
+Deno.test("loader: bad rows go to quarantine with line, raw text and reason; both duplicates too", async () => {
+  await withDb(async (t) => {
+    const bytes = await readFixture("tw_bad_rows.csv");
+    const r = await loadFile(t.db, request(bytes));
+    assert.equal(r.status, "loaded");
+    if (r.status !== "loaded") return;
+    assert.deepEqual(r.counts, {
+      rowsRead: 9,
+      inserted: 2,
+      updated: 0,
+      unchanged: 0,
+      quarantined: 7,
+    });
+    assert.deepEqual((await rows(t)).map((x) => x.loc), ["600001", "600008"]);
+    const q = await t.db.query<Row>(
+      "SELECT line_no, raw_line, reason, sha256, gas_day, cycle FROM staging.quarantine ORDER BY line_no",
+    );
+    assert.deepEqual(q.map((x) => x.line_no), [3, 4, 5, 6, 7, 8, 9]);
+    const lines = new TextDecoder().decode(bytes).split("\r\n");
+    for (const x of q) {
+      assert.equal(x.raw_line, lines[(x.line_no as number) - 1], `raw line ${x.line_no} verbatim`);
+      assert.equal(x.sha256, request(bytes).sha256);
+      assert.equal(x.gas_day, "2024-02-01");
+      assert.equal(x.cycle, "Timely");
+    }
+    const reason = (line: number) => String(q.find((x) => x.line_no === line)!.reason);
+    assert.match(reason(3), /"DC".*non-negative whole number.*"-5"/);
+    assert.match(reason(4), /"Flow Ind".*D\/R\/B\/BD.*"X"/);
+    assert.match(reason(5), /expected 15 fields, got 13/);
+    assert.match(reason(6), /duplicate natural key.*600005.*lines 6, 7/);
+    assert.match(reason(7), /duplicate natural key.*600005.*lines 6, 7/);
+    assert.match(reason(8), /after a closing quote/);
+    assert.match(reason(9), /"DC".*"3000.5"/);
+  });
+});
+
+Deno.test("loader: a missing header fails the whole file and leaves a failed ledger row", async () => {
+  await withDb(async (t) => {
+    const text = new TextDecoder().decode(await readFixture("tw_good_8rows.csv"))
+      .replace('"Flow Ind"', '"Flow Indicator"');
+    const bytes = new TextEncoder().encode(text);
+    await assert.rejects(
+      () => loadFile(t.db, request(bytes)),
+      (e: unknown) => {
+        assert.ok(e instanceof LoadError);
+        assert.match(e.message, /required header missing: "Flow Ind"/);
+        assert.ok(typeof e.loadId === "number");
+        return true;
+      },
+    );
+    assert.equal((await rows(t)).length, 0);
+    const ledger = await t.db.query<Row>("SELECT status, error FROM staging.load_ledger");
+    assert.equal(ledger.length, 1);
+    assert.equal(ledger[0].status, "failed");
+    assert.match(String(ledger[0].error), /Flow Ind/);
+    const [{ n }] = await t.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM staging.quarantine",
+    );
+    assert.equal(n, 0);
+  });
+});
+
+Deno.test("loader: a stream that breaks midway leaves no partial file; a retry loads it", async () => {
+  await withDb(async (t) => {
+    // Many rows so that the failure comes after several COPY chunks were sent.
+    const header =
+      new TextDecoder().decode(await readFixture("tw_good_8rows.csv")).split("\r\n")[0];
+    let text = header + "\r\n";
+    for (let i = 0; i < 20_000; i++) {
+      text += `"${
+        700000 + i
+      }","WEST TEXAS","P ${i}","MQ","DPQ","D","10","10","0","10","N","N","N","Y",""\r\n`;
+    }
+    const bytes = new TextEncoder().encode(text);
+    let served = 0;
+    const breaking = () =>
+      Promise.resolve(
+        new ReadableStream<Uint8Array>({
+          pull(c) {
+            if (served > bytes.length / 2) {
+              c.error(new Error("connection reset while reading"));
+              return;
+            }
+            c.enqueue(bytes.subarray(served, served + 65536));
+            served += 65536;
+          },
+        }),
+      );
+    await assert.rejects(
+      () => loadFile(t.db, request(bytes, { open: breaking })),
+      /connection reset/,
+    );
+    assert.equal((await rows(t)).length, 0, "nothing of the broken file is visible");
+    const ledger = await t.db.query<Row>("SELECT status FROM staging.load_ledger ORDER BY load_id");
+    assert.deepEqual(ledger.map((x) => x.status), ["failed"]);
+    const ok = await loadFile(t.db, request(bytes));
+    assert.equal(ok.status, "loaded");
+    assert.equal((await rows(t)).length, 20_000);
+  });
+});
+
+Deno.test("loader: two loads of one pair at once serialise; skip mode gives way", async () => {
+  await withDb(async (t) => {
+    const bytes = await readFixture("tw_good_8rows.csv");
+    const [a, b] = await Promise.all([
+      loadFile(t.db, request(bytes)),
+      loadFile(t.db, request(bytes)),
+    ]);
+    assert.deepEqual([a.status, b.status].sort(), ["loaded", "unchanged"]);
+    assert.equal((await rows(t)).length, 8);
+    // Hold the pair lock in one transaction; a skip-mode load must give way.
+    await t.db.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
+        "tec-pipeline:pair:TW:2024-02-01:Timely",
+      ]);
+      const r = await loadFile(t.db, request(bytes, { lock: "skip", force: true }));
+      assert.equal(r.status, "locked");
+    });
+  });
+});
+
+Deno.test("loader: header only is reported empty and writes nothing", async () => {
+  await withDb(async (t) => {
+    const text = new TextDecoder().decode(await readFixture("tw_good_8rows.csv")).split("\r\n")[0] +
+      "\r\n\r\n";
+    const r = await loadFile(t.db, request(new TextEncoder().encode(text)));
+    assert.equal(r.status, "empty");
+    const [{ n }] = await t.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM staging.load_ledger",
+    );
+    assert.equal(n, 0);
+  });
+});
+
+Deno.test({
+  name: "loader: the real TW files of 2024-01-17 (Timely, then Final)",
+  ignore: (await readSample("tw_oac_2024-01-17_cycle0-timely_searchALL.csv")) === undefined,
+  async fn() {
+    await withDb(async (t) => {
+      const timely = (await readSample("tw_oac_2024-01-17_cycle0-timely_searchALL.csv"))!;
+      const final = (await readSample("tw_oac_2024-01-17_cycle5-final_searchALL.csv"))!;
+      const day = { gasDay: "2024-01-17" };
+      const r = await loadFile(t.db, request(timely, day));
+      assert.equal(r.status, "loaded");
+      if (r.status !== "loaded") return;
+      assert.equal(r.counts.rowsRead, 287);
+      assert.equal(r.counts.inserted, 287);
+      assert.equal(r.counts.quarantined, 0);
+      const [{ n }] = await t.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM staging.operational_capacity WHERE cycle = 'Timely' AND gas_day = '2024-01-17'",
+      );
+      assert.equal(n, 287);
+      const dup = await t.db.query<{ loc: string; dirs: string }>(
+        `SELECT loc, string_agg(flow_ind, '' ORDER BY flow_ind) AS dirs
+         FROM staging.operational_capacity GROUP BY loc HAVING count(*) > 1`,
+      );
+      assert.equal(dup.length, 15, "15 locations are both delivery and receipt points");
+      for (const d of dup) assert.equal(d.dirs, "DR");
+      // Count of rows with a missing quantity, computed independently from the file.
+      const lines = new TextDecoder().decode(timely).split("\r\n").slice(1).filter((l) => l);
+      const withGap = lines.filter((l) => /,,|"D",,|,,"/.test(l));
+      const nulls = await t.db.query<{ loc: string; qty_reason: string }>(
+        `SELECT loc, qty_reason FROM staging.operational_capacity
+         WHERE dc IS NULL OR opc IS NULL OR tsq IS NULL OR oac IS NULL`,
+      );
+      assert.equal(nulls.length, 11);
+      assert.equal(withGap.length, 11);
+      for (const x of nulls) {
+        const line = lines.find((l) => l.startsWith(`"${x.loc}",`) && l.includes(x.qty_reason))!;
+        assert.ok(line.endsWith(`"N","${x.qty_reason}"`), "qty_reason verbatim");
+        assert.match(x.qty_reason, /unavailable/);
+      }
+      const zeros = await t.db.query(
+        "SELECT 1 FROM staging.operational_capacity WHERE all_qty_avail = 'N' AND (dc = 0 AND opc = 0)",
+      );
+      assert.equal(zeros.length, 0, "missing is never stored as 0");
+      const again = await loadFile(t.db, request(timely, day));
+      assert.equal(again.status, "unchanged");
+      const f = await loadFile(t.db, request(final, { ...day, cycle: FINAL }));
+      assert.equal(f.status, "loaded");
+      if (f.status === "loaded") assert.equal(f.counts.inserted, 287);
+      const per = await t.db.query<{ cycle: string; n: number }>(
+        "SELECT cycle, count(*)::int AS n FROM staging.operational_capacity GROUP BY cycle ORDER BY cycle",
+      );
+      assert.deepEqual(per, [{ cycle: "Final", n: 287 }, { cycle: "Timely", n: 287 }]);
+    });
+  },
+});
