@@ -32,6 +32,8 @@ export interface MainOptions {
   print?: (text: string) => void;
   /** Where usage errors go. */
   printError?: (text: string) => void;
+  /** Where log lines go (standard error by default). */
+  logWrite?: (line: string) => void;
 }
 
 /** Run the program; resolves with the exit status. */
@@ -73,7 +75,7 @@ export async function main(argv: readonly string[], opts: MainOptions): Promise<
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${hp.port}/healthz`;
     return await healthcheck({ url, timeoutMs: 3000, log: printError });
   }
-  const log = createLogger(config, cli.logLevel, opts.env);
+  const log = createLogger({ config, level: cli.logLevel, write: opts.logWrite });
   log.debug("config.loaded", { origin: loaded.origin });
   let jobs: PairJob[];
   try {

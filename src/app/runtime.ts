@@ -25,16 +25,24 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** Options for {@linkcode createLogger}. */
+export interface CreateLoggerOptions {
+  /** Configuration (level, format, secrets to mask). */
+  config: Config;
+  /** Level from the command line, winning over the configuration. */
+  level?: LogLevel;
+  /** Where lines go (standard error by default). */
+  write?: (line: string) => void;
+}
+
 /** Create the logger for a configuration, masking its secrets. */
-export function createLogger(
-  config: Config,
-  override?: LogLevel,
-  env: Record<string, string | undefined> = {},
-): Logger {
-  const format = env.LOG_FORMAT === "json" || env.LOG_FORMAT === "text"
-    ? env.LOG_FORMAT
-    : config.log.format;
-  const log = new Logger({ level: override ?? config.log.level, format });
+export function createLogger(opts: CreateLoggerOptions): Logger {
+  const { config } = opts;
+  const log = new Logger({
+    level: opts.level ?? config.log.level,
+    format: config.log.format,
+    write: opts.write,
+  });
   log.addSecret(config.database.password?.reveal());
   log.addSecret(config.database.url?.reveal());
   return log;

@@ -51,14 +51,19 @@ export interface LoadConfigOptions {
  * names the file, line and column.
  */
 export function parseYaml(text: string, origin: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       origin,
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
         const where = pos ? `line ${pos.line}, column ${pos.col}` : "(unknown position)";
-        return { key: where, message: `YAML syntax error: ${e.message.split("\n")[0]}` };
+        return {
+          key: where,
+          message: `YAML syntax error: ${
+            e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")
+          }`,
+        };
       }),
     );
   }

@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import { pairKey, startFakeIpost, TW_HEADER } from "../support/fake_ipost.ts";
+import { RawArchive } from "../../src/archive/raw_archive.ts";
+import { FetchError, type FetchOptions, fetchToArchive } from "../../src/source/fetcher.ts";
+import type { HttpConfig } from "../../src/config/schema.ts";
+import { createHash } from "node:crypto";
+
+const HTTP: HttpConfig = {
+  timeoutSeconds: 2,
+  retryAttempts: 3,
+  backoffBaseMs: 10,
+  backoffMaxMs: 5000,
+  maxBodyBytes: 1 << 20,
+  userAgent: "tec-pipeline-test",
+};
+const KEY = pairKey("TW", "2024-01-17", 0);
+const BODY = TW_HEADER +
+  '"1","Z","N","MQ","DPQ","D","1","1","0","1","N","N","N","Y",""\r\n';
+
+async function setup() {
+  const fake = startFakeIpost();
+  const dir = await Deno.makeTempDir({ prefix: "tec-fetch-" });
+  const archive = new RawArchive(dir);
+  const url =
+    `${fake.url}/ipost/TW/capacity/operationally-available?f=csv&extension=csv&asset=TW&gasDay=01%2F17%2F2024&cycle=0&searchType=ALL`;
+  const sleeps: number[] = [];
+  const opts = (over: Partial<FetchOptions> = {}): FetchOptions => ({
+    url,
+    http: HTTP,
+    archive,
+    sleep: (ms) => {
+      sleeps.push(ms);
+      return Promise.resolve();
+    },
+    ...over,
+  });
+  return {
+    fake,
+    archive,
+    sleeps,
+    opts,
+    async done() {
+      await fake.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("fetcher: 5xx twice then success is retried and archived by sha256", async () => {
+  const s = await setup();
+  try {
+    s.fake.script(KEY, [{ kind: "status", status: 502 }, { kind: "status", status: 503 }, {
+      kind: "csv",
+      body: BODY,
+      chunkBytes: 7,
+    }]);
+    const r = await fetchToArchive(s.opts());
+    assert.equal(r.attempts, 3);
+    assert.equal(s.fake.count(KEY), 3);
+    assert.equal(s.sleeps.length, 2);
+    assert.equal(r.sha256, createHash("sha256").update(BODY).digest("hex"));
+    assert.equal(r.bytes, new TextEncoder().encode(BODY).length);
+    assert.equal(await Deno.readTextFile(r.path), BODY);
+    assert.equal(r.path, s.archive.bodyPath(r.sha256));
+    assert.equal(r.headers["content-type"], "text/csv");
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("fetcher: 429 honours Retry-After; backoff never exceeds its cap", async () => {
+  const s = await setup();
+  try {
+    s.fake.script(KEY, [{ kind: "status", status: 429, retryAfter: "3" }, {
+      kind: "csv",
+      body: BODY,
+    }]);
+    const r = await fetchToArchive(s.opts());
+    assert.equal(r.attempts, 2);
+    assert.deepEqual(s.sleeps, [3000]);
+    s.sleeps.length = 0;
+    s.fake.script(KEY, [{ kind: "status", status: 429, retryAfter: "3600" }, {
+      kind: "csv",
+      body: BODY,
+    }]);
+    await fetchToArchive(s.opts());
+    assert.deepEqual(s.sleeps, [HTTP.backoffMaxMs]);
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("fetcher: other 4xx fail at once, without retry", async () => {
+  const s = await setup();
+  try {
+    s.fake.script(KEY, [{ kind: "status", status: 404 }]);
+    await assert.rejects(() => fetchToArchive(s.opts()), (e: unknown) => {
+      assert.ok(e instanceof FetchError);
+      assert.equal(e.kind, "http");
+      assert.equal(e.status, 404);
+      assert.equal(e.attempts, 1);
+      return true;
+    });
+    assert.equal(s.fake.count(KEY), 1);
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("fetcher: a hanging server times out on every attempt, within bounds", async () => {
+  const s = await setup();
+  try {
+    s.fake.script(KEY, [{ kind: "hang" }]);
+    const t0 = performance.now();
+    await assert.rejects(
+      () => fetchToArchive(s.opts({ http: { ...HTTP, timeoutSeconds: 0.2, retryAttempts: 2 } })),
+      (e: unknown) => e instanceof FetchError && e.kind === "timeout" && e.attempts === 2,
+    );
+    const ms = performance.now() - t0;
+    assert.ok(ms >= 400 && ms < 3000, `took ${ms} ms`);
+    assert.equal(s.fake.count(KEY), 2);
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("fetcher: the timeout covers the body, not just the headers", async () => {
+  const s = await setup();
+  try {
+    s.fake.script(KEY, [{ kind: "slow_body", body: BODY, delayMs: 1500 }, {
+      kind: "csv",
+      body: BODY,
+    }]);
+    const r = await fetchToArchive(s.opts({ http: { ...HTTP, timeoutSeconds: 0.3 } }));
+    assert.equal(r.attempts, 2);
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("fetcher: an oversize body is refused and nothing is kept", async () => {
+  const s = await setup();
+  try {
+    s.fake.script(KEY, [{ kind: "oversize", bytes: 3 << 20 }]);
+    await assert.rejects(
+      () => fetchToArchive(s.opts()),
+      (e: unknown) =>
+        e instanceof FetchError && e.kind === "too_large" && /max_body_bytes/.test(e.message),
+    );
+    assert.equal(s.fake.count(KEY), 1);
+    const root = s.archive.bodyPath("00").split("/raw/")[0] + "/raw";
+    const left: string[] = [];
+    for await (const e of Deno.readDir(root)) left.push(e.name);
+    assert.deepEqual(left, [], "no partial file remains");
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("fetcher: connection refused is retried as a network error", async () => {
+  const s = await setup();
+  try {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    await assert.rejects(
+      () => fetchToArchive(s.opts({ url: `http://127.0.0.1:${port}/ipost/TW/x` })),
+      (e: unknown) => e instanceof FetchError && e.kind === "network" && e.attempts === 3,
+    );
+    assert.equal(s.sleeps.length, 2);
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("fetcher: an abort (shutdown) stops retrying at once", async () => {
+  const s = await setup();
+  try {
+    s.fake.script(KEY, [{ kind: "status", status: 503 }]);
+    const ac = new AbortController();
+    await assert.rejects(() =>
+      fetchToArchive(s.opts({
+        signal: ac.signal,
+        sleep: () => {
+          ac.abort(new Error("shutting down"));
+          return Promise.reject(ac.signal.reason);
+        },
+      })), /shutting down/);
+    assert.equal(s.fake.count(KEY), 1);
+  } finally {
+    await s.done();
+  }
+});
