@@ -49,15 +49,16 @@ CREATE TABLE operational_capacity (
   nom_cap_exceed_ind  text,
   all_qty_avail       text,
   qty_reason          text,
-  -- The load (load_ledger.load_id) that last wrote this row's values. Not a
-  -- foreign key: a per-row RI check would dominate bulk-load time, and rows are
-  -- only ever written by the loader in the same transaction as their ledger row.
+  -- The load (load_ledger.load_id) that last wrote this row's values. Neither a
+  -- foreign key nor indexed: a per-row RI check or a second index would
+  -- dominate bulk-load time (and an index on it rules out HOT updates); rows
+  -- are only ever written by the loader, in the same transaction as their
+  -- ledger row.
   load_id             bigint      NOT NULL,
   first_loaded_at     timestamptz NOT NULL DEFAULT now(),
   updated_at          timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (asset, gas_day, cycle, loc, flow_ind)
 );
-CREATE INDEX operational_capacity_load_idx ON operational_capacity (load_id);
 
 -- Rows that could not be loaded, with enough to find and fix them.
 CREATE TABLE quarantine (

@@ -86,9 +86,9 @@ function setPath(doc: Record<string, unknown>, path: string, value: string): voi
     return;
   }
   const cur = doc[section];
-  const obj = cur && typeof cur === "object" && !Array.isArray(cur)
-    ? cur as Record<string, unknown>
-    : {};
+  // A section that is not a mapping stays as written, so validation reports it.
+  if (cur !== undefined && cur !== null && (typeof cur !== "object" || Array.isArray(cur))) return;
+  const obj = (cur ?? {}) as Record<string, unknown>;
   obj[key] = value;
   doc[section] = obj;
 }

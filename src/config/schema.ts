@@ -21,6 +21,12 @@ export const REPORTS = ["operationally-available"] as const;
 /** A report kind. */
 export type ReportKind = typeof REPORTS[number];
 
+/**
+ * Request parameters that only the program sets, per request: a gas day or
+ * cycle from anywhere else would mislabel every row of the file.
+ */
+export const RESERVED_PARAMS: readonly string[] = ["f", "extension", "asset", "gasDay", "cycle"];
+
 /** Connection settings for PostgreSQL. */
 export interface DatabaseConfig {
   /** A full connection URL; when set it wins over the separate fields. */
@@ -233,8 +239,15 @@ export function buildConfig(doc: unknown, origin: string): Config {
       params: s.stringMap("params"),
       enabled: s.bool("enabled", true),
     };
-    if (src.asset === "") s.fail("asset", "required: the pipeline's asset code, e.g. TW");
-    if (src.baseUrl === "") {
+    if (s.raw("asset") === undefined) {
+      s.fail("asset", "required: the pipeline's asset code, e.g. TW");
+    }
+    for (const k of Object.keys(src.params)) {
+      if (RESERVED_PARAMS.includes(k)) {
+        s.fail(`params.${k}`, "set by the program for each request; remove it from params");
+      }
+    }
+    if (s.raw("base_url") === undefined) {
       s.fail("base_url", "required: the ipost site, e.g. https://twtransfer.energytransfer.com");
     }
     if (sources.some((o) => o.name === src.name)) {

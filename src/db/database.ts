@@ -10,6 +10,8 @@
 export interface Queryable {
   /** Run `text` with `$1..$n` bound to `params`; returns the rows. */
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Run `text` and return how many rows it affected (the command tag's count). */
+  execute(text: string, params?: readonly unknown[]): Promise<number>;
 }
 
 /** A transaction: queries plus a streaming COPY into a table. */
@@ -18,7 +20,12 @@ export interface Transaction extends Queryable {
    * Run `COPY ... FROM STDIN` (`text`) fed with `chunks` (COPY text format),
    * honouring back-pressure so memory stays flat.
    */
-  copyIn(text: string, chunks: AsyncIterable<string>): Promise<void>;
+  copyIn(text: string, chunks: AsyncIterable<string | Uint8Array>): Promise<void>;
+  /**
+   * Run `fn` under a savepoint: if it throws, only its own work is rolled
+   * back and the error is rethrown; the transaction goes on.
+   */
+  savepoint<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
 }
 
 /** A database. */

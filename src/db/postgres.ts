@@ -28,18 +28,21 @@ export function toDatabaseError(e: unknown): unknown {
   return e;
 }
 
-async function run<T>(
-  sql: Sql | TxSql,
-  text: string,
-  params: readonly unknown[] = [],
-): Promise<T[]> {
+async function run(sql: Sql | TxSql, text: string, params: readonly unknown[] = []) {
   try {
     // deno-lint-ignore no-explicit-any
-    const rows = await sql.unsafe(text, params as any[]);
-    return [...rows] as T[];
+    return await sql.unsafe(text, params as any[]);
   } catch (e) {
     throw toDatabaseError(e);
   }
+}
+
+async function rows<T>(sql: Sql | TxSql, text: string, params?: readonly unknown[]): Promise<T[]> {
+  return [...await run(sql, text, params)] as T[];
+}
+
+async function count(sql: Sql | TxSql, text: string, params?: readonly unknown[]): Promise<number> {
+  return (await run(sql, text, params)).count ?? 0;
 }
 
 class PgTransaction implements Transaction {
@@ -48,9 +51,19 @@ class PgTransaction implements Transaction {
     this.#tx = tx;
   }
   query<T>(text: string, params?: readonly unknown[]): Promise<T[]> {
-    return run<T>(this.#tx, text, params);
+    return rows<T>(this.#tx, text, params);
   }
-  async copyIn(text: string, chunks: AsyncIterable<string>): Promise<void> {
+  execute(text: string, params?: readonly unknown[]): Promise<number> {
+    return count(this.#tx, text, params);
+  }
+  async savepoint<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    try {
+      return await this.#tx.savepoint((sp) => fn(new PgTransaction(sp))) as T;
+    } catch (e) {
+      throw toDatabaseError(e);
+    }
+  }
+  async copyIn(text: string, chunks: AsyncIterable<string | Uint8Array>): Promise<void> {
     try {
       const writable = await this.#tx.unsafe(text).writable();
       await pipeline(Readable.from(chunks, { objectMode: false }), writable);
@@ -97,7 +110,10 @@ export function connectPostgres(opts: ConnectOptions): Database & Queryable {
   })) as unknown as Sql;
   return {
     query<T>(text: string, params?: readonly unknown[]): Promise<T[]> {
-      return run<T>(sql, text, params);
+      return rows<T>(sql, text, params);
+    },
+    execute(text: string, params?: readonly unknown[]): Promise<number> {
+      return count(sql, text, params);
     },
     async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
       try {

@@ -37,11 +37,12 @@ export const CYCLES: readonly Cycle[] = Object.freeze([
   { id: "final", code: 5, label: "Final" },
 ]);
 
-const BY_KEY = new Map<string, Cycle>();
+const BY_CODE = new Map<string, Cycle>();
+const BY_NAME = new Map<string, Cycle>();
 for (const c of CYCLES) {
-  BY_KEY.set(String(c.code), c);
-  BY_KEY.set(c.id, c);
-  BY_KEY.set(normalise(c.label), c);
+  BY_CODE.set(String(c.code), c);
+  BY_NAME.set(c.id, c);
+  BY_NAME.set(normalise(c.label), c);
 }
 
 function normalise(text: string): string {
@@ -55,7 +56,10 @@ function normalise(text: string): string {
  * @returns the cycle, or `undefined` when the text names none.
  */
 export function findCycle(text: string): Cycle | undefined {
-  return BY_KEY.get(normalise(text));
+  const t = text.trim();
+  // Codes match exactly: "-1" or "_5" must not pass for 1 or 5.
+  if (/^\d+$/.test(t)) return BY_CODE.get(t);
+  return BY_NAME.get(normalise(t));
 }
 
 /** Human-readable list of accepted cycle spellings, for error messages. */

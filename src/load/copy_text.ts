@@ -17,12 +17,22 @@ export function copyValue(v: string | number | null): string {
   );
 }
 
-/** Encode one row, terminated by a newline. */
-export function copyRow(values: readonly (string | number | null)[]): string {
+/** Whether `text` holds a character that COPY text format must escape. */
+export function needsEscape(text: string): boolean {
+  return SPECIAL.test(text);
+}
+
+/**
+ * Encode one row, terminated by a newline. With `plain` the caller vouches
+ * that no value holds a character needing escape (e.g. the record's raw text
+ * was checked once with {@linkcode needsEscape}), which skips a test per value.
+ */
+export function copyRow(values: readonly (string | number | null)[], plain = false): string {
   let line = "";
   for (let i = 0; i < values.length; i++) {
     if (i > 0) line += "\t";
-    line += copyValue(values[i]);
+    const v = values[i];
+    line += plain ? (v === null ? "\\N" : v) : copyValue(v);
   }
   return line + "\n";
 }

@@ -6,19 +6,18 @@
  *
  * @module
  */
-import type { Database } from "../db/database.ts";
+import { type Database, DatabaseError, type Transaction } from "../db/database.ts";
 import type { Cycle } from "../domain/cycles.ts";
 import type { IsoDate } from "../domain/gas_day.ts";
 import {
   copyStageSql,
+  countPairSql,
   createStageSql,
   insertFreshSql,
   markDuplicatesSql,
   mergeSql,
-  pairExistsSql,
   quarantineSql,
   STAGE,
-  writtenByLoadSql,
 } from "./staging_sql.ts";
 import {
   finishLoad,
@@ -57,6 +56,8 @@ export interface LoadRequest {
   force?: boolean;
   /** When another process holds the pair: wait for it (default) or give up at once. */
   lock?: "wait" | "skip";
+  /** Told how long each step took (for debug logs and the benchmark). */
+  onStep?: (step: string, seconds: number) => void;
 }
 
 /** Result of {@linkcode loadFile}. */
@@ -79,6 +80,79 @@ export class LoadError extends Error {
 }
 
 class Empty extends Error {}
+
+/** unique_violation, and MERGE's "cannot affect row a second time". */
+const DUPLICATE_CODES = new Set(["23505", "21000"]);
+
+interface WriteContext {
+  req: LoadRequest;
+  loadId: number;
+  pair: string[];
+  /** Keep raw lines and quarantine duplicate keys first. */
+  careful: boolean;
+  step: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+}
+
+/** What one staging pass wrote. */
+interface Written {
+  counts: LoadCounts;
+  extraHeaders: string[];
+}
+
+/** Stage the file and write it into the table. */
+async function stageAndWrite(tx: Transaction, w: WriteContext): Promise<Written> {
+  const { req, loadId, pair, step } = w;
+  await tx.query(createStageSql());
+  const stats: StageStats = { rowsRead: 0, rejected: 0, extraHeaders: [] };
+  const bytes = await req.open();
+  await step(
+    "copy",
+    () => tx.copyIn(copyStageSql(), stageRows(bytes, stats, { keepRaw: w.careful })),
+  );
+  if (stats.rowsRead === 0) throw new Empty();
+  if (w.careful) await step("duplicates", () => tx.query(markDuplicatesSql()));
+  const [{ n: quarantined }] = await step(
+    "quarantine",
+    () => tx.query<{ n: number }>(quarantineSql(req.schema), [loadId, ...pair, req.sha256]),
+  );
+  const good = stats.rowsRead - quarantined;
+  const [{ n: before }] = await tx.query<{ n: number }>(
+    countPairSql(req.schema, CAPACITY_TABLE),
+    pair,
+  );
+  if (before === 0) {
+    // Nothing to match against: a plain insert is cheaper than MERGE.
+    const n = await step(
+      "insert",
+      () => tx.execute(insertFreshSql(req.schema, CAPACITY_TABLE), [...pair, loadId]),
+    );
+    return {
+      counts: { rowsRead: stats.rowsRead, inserted: n, updated: 0, unchanged: 0, quarantined },
+      extraHeaders: stats.extraHeaders,
+    };
+  }
+  // Temp tables are never auto-analysed; the merge join needs statistics.
+  await step("analyze", () => tx.query(`ANALYZE ${STAGE}`));
+  const written = await step(
+    "merge",
+    () => tx.execute(mergeSql(req.schema, CAPACITY_TABLE), [...pair, loadId]),
+  );
+  const [{ n: after }] = await tx.query<{ n: number }>(
+    countPairSql(req.schema, CAPACITY_TABLE),
+    pair,
+  );
+  const inserted = after - before;
+  return {
+    counts: {
+      rowsRead: stats.rowsRead,
+      inserted,
+      updated: written - inserted,
+      unchanged: good - written,
+      quarantined,
+    },
+    extraHeaders: stats.extraHeaders,
+  };
+}
 
 /** Key of the transaction-scoped advisory lock of one (asset, gas day, cycle). */
 export function pairLockKey(asset: string, gasDay: string, cycle: string): string {
@@ -103,6 +177,12 @@ export async function loadFile(db: Database, req: LoadRequest): Promise<LoadOutc
     forced: req.force ?? false,
   };
   const pair = [req.asset, req.gasDay, req.cycle.label];
+  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const r = await fn();
+    req.onStep?.(name, (performance.now() - t0) / 1000);
+    return r;
+  };
   try {
     return await db.transaction(async (tx): Promise<LoadOutcome> => {
       const lockKey = pairLockKey(req.asset, req.gasDay, req.cycle.label);
@@ -126,51 +206,19 @@ export async function loadFile(db: Database, req: LoadRequest): Promise<LoadOutc
         }
       }
       const loadId = await openLoad(tx, req.schema, key);
-      await tx.query(createStageSql());
-      const stats: StageStats = { rowsRead: 0, rejected: 0, extraHeaders: [] };
-      await tx.copyIn(copyStageSql(), stageRows(await req.open(), stats));
-      if (stats.rowsRead === 0) throw new Empty();
-      // Temp tables are never auto-analysed; without statistics the planner
-      // guesses badly for the duplicate check and the merge join.
-      await tx.query(`ANALYZE ${STAGE}`);
-      await tx.query(markDuplicatesSql());
-      const [{ n: quarantined }] = await tx.query<{ n: number }>(quarantineSql(req.schema), [
-        loadId,
-        ...pair,
-        req.sha256,
-      ]);
-      const good = stats.rowsRead - quarantined;
-      const [{ found }] = await tx.query<{ found: boolean }>(
-        pairExistsSql(req.schema, CAPACITY_TABLE),
-        pair,
-      );
-      let counts: LoadCounts;
-      if (!found) {
-        // Nothing to match against: a plain insert is cheaper than MERGE.
-        await tx.query(insertFreshSql(req.schema, CAPACITY_TABLE), [...pair, loadId]);
-        counts = {
-          rowsRead: stats.rowsRead,
-          inserted: good,
-          updated: 0,
-          unchanged: 0,
-          quarantined,
-        };
-      } else {
-        await tx.query(mergeSql(req.schema, CAPACITY_TABLE), [...pair, loadId]);
-        const [w] = await tx.query<{ written: number; inserted: number }>(
-          writtenByLoadSql(req.schema, CAPACITY_TABLE),
-          [loadId],
-        );
-        counts = {
-          rowsRead: stats.rowsRead,
-          inserted: w.inserted,
-          updated: w.written - w.inserted,
-          unchanged: good - w.written,
-          quarantined,
-        };
+      const write = (t: Transaction, careful: boolean) =>
+        stageAndWrite(t, { req, loadId, pair, careful, step });
+      let written: Written;
+      try {
+        // Optimistic: files have no duplicate keys, so skip looking for them;
+        // a duplicate then fails the insert and the careful pass takes over.
+        written = await tx.savepoint((sp) => write(sp, false));
+      } catch (e) {
+        if (!(e instanceof DatabaseError && DUPLICATE_CODES.has(e.code))) throw e;
+        written = await write(tx, true);
       }
-      await finishLoad(tx, req.schema, loadId, counts);
-      return { status: "loaded", loadId, counts, extraHeaders: stats.extraHeaders };
+      await finishLoad(tx, req.schema, loadId, written.counts);
+      return { status: "loaded", loadId, ...written };
     });
   } catch (e) {
     if (e instanceof Empty) return { status: "empty" };

@@ -8,7 +8,7 @@
 import { readCsvRecords } from "../parse/csv_records.ts";
 import { convertRow, HeaderError, type HeaderMap, mapHeader } from "../parse/capacity_row.ts";
 import { CAPACITY_COLUMNS } from "../parse/capacity_layout.ts";
-import { copyRow } from "./copy_text.ts";
+import { copyRow, needsEscape } from "./copy_text.ts";
 
 /** Counters filled while streaming. */
 export interface StageStats {
@@ -26,13 +26,16 @@ const FLUSH_CHARS = 256 * 1024;
 const NULLS: null[] = new Array(CAPACITY_COLUMNS.length).fill(null);
 
 /**
- * Yield COPY text chunks for the staging table from `bytes`.
+ * Yield COPY text chunks for the staging table from `bytes`. Rejected records
+ * always carry their raw text; good ones only with `keepRaw` (needed when
+ * duplicates must be quarantined, otherwise half the COPY volume for nothing).
  *
  * @throws {HeaderError} when the header is missing, unreadable or lacks a required column
  */
 export async function* stageRows(
   bytes: ReadableStream<Uint8Array>,
   stats: StageStats,
+  opts: { keepRaw: boolean },
 ): AsyncGenerator<string> {
   let header: HeaderMap | undefined;
   let out = "";
@@ -53,7 +56,8 @@ export async function* stageRows(
       else {
         const r = convertRow(rec.fields, header);
         if (r.ok) {
-          out += copyRow([rec.line, rec.raw, null, ...r.values]);
+          const plain = !needsEscape(rec.raw);
+          out += copyRow([rec.line, opts.keepRaw ? rec.raw : null, null, ...r.values], plain);
           continue;
         }
         reason = r.reason;

@@ -18,10 +18,14 @@ const SQL_TYPE = (kind: string) => (kind === "quantity" ? "bigint" : "text");
 /** Columns of the staging table, in COPY order. */
 export const STAGE_COLUMNS: readonly string[] = ["line_no", "raw_line", "reason", ...COLS];
 
-/** `CREATE TEMP TABLE` for the staging table (dropped at commit or rollback). */
+/**
+ * `CREATE TEMP TABLE` for the staging table (dropped at commit, or with the
+ * savepoint that created it). `raw_line` is only filled where quarantine may
+ * need it.
+ */
 export function createStageSql(): string {
   const cols = CAPACITY_COLUMNS.map((c) => `${c.column} ${SQL_TYPE(c.kind)}`).join(", ");
-  return `CREATE TEMP TABLE tec_stage (line_no integer NOT NULL, raw_line text NOT NULL, reason text, ${cols}) ON COMMIT DROP`;
+  return `CREATE TEMP TABLE tec_stage (line_no integer NOT NULL, raw_line text, reason text, ${cols}) ON COMMIT DROP`;
 }
 
 /** `COPY` into the staging table. */
@@ -61,21 +65,10 @@ export function quarantineSql(schema: string): string {
     SELECT count(*)::int AS n FROM q`;
 }
 
-/** Whether one (asset, gas day, cycle) holds any row, as `found`. Parameters: asset, gas_day, cycle. */
-export function pairExistsSql(schema: string, table: string): string {
-  return `SELECT EXISTS (SELECT 1 FROM ${quoteIdent(schema)}.${quoteIdent(table)}
-    WHERE asset = $1 AND gas_day = $2 AND cycle = $3) AS found`;
-}
-
-/**
- * Rows one load wrote (`written`) and, of those, rows it created (`inserted`):
- * a created row's `first_loaded_at` is this transaction's `now()`.
- * Parameter: load_id.
- */
-export function writtenByLoadSql(schema: string, table: string): string {
-  return `SELECT count(*)::int AS written,
-      count(*) FILTER (WHERE first_loaded_at = now())::int AS inserted
-    FROM ${quoteIdent(schema)}.${quoteIdent(table)} WHERE load_id = $1`;
+/** Rows stored for one (asset, gas day, cycle), as `n`. Parameters: asset, gas_day, cycle. */
+export function countPairSql(schema: string, table: string): string {
+  return `SELECT count(*)::int AS n FROM ${quoteIdent(schema)}.${quoteIdent(table)}
+    WHERE asset = $1 AND gas_day = $2::date AND cycle = $3`;
 }
 
 /**

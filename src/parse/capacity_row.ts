@@ -76,6 +76,39 @@ function cellError(col: LayoutColumn, index: number, expected: string, got: stri
   }`;
 }
 
+const TEXT = 0;
+const QUANTITY = 1;
+const CODE = 2;
+
+/**
+ * The layout compiled to one object shape per column: convertRow runs a
+ * million times per large file, and property reads on same-shaped objects stay
+ * fast where the layout's optional fields would make them megamorphic.
+ */
+interface Check {
+  kind: number;
+  key: boolean;
+  codes: ReadonlySet<string> | null;
+  pattern: RegExp | null;
+  expected: string;
+  col: LayoutColumn;
+}
+
+const CHECKS: readonly Check[] = CAPACITY_COLUMNS.map((col) => ({
+  kind: col.kind === "quantity" ? QUANTITY : col.kind === "code" ? CODE : TEXT,
+  key: col.key === true,
+  codes: col.codes ? new Set(col.codes) : null,
+  pattern: col.pattern ?? null,
+  expected: col.kind === "quantity"
+    ? "a non-negative whole number or nothing"
+    : col.codes
+    ? `one of ${col.codes.join("/")}`
+    : col.kind === "code"
+    ? col.expected ?? "a code"
+    : "a value (it is part of the row's key)",
+  col,
+}));
+
 /**
  * Convert one record's fields into typed values.
  *
@@ -87,37 +120,29 @@ export function convertRow(fields: readonly (string | null)[], map: HeaderMap): 
   if (fields.length !== map.width) {
     return { ok: false, reason: `expected ${map.width} fields, got ${fields.length}` };
   }
-  const values: RowValues = new Array(CAPACITY_COLUMNS.length);
-  for (let c = 0; c < CAPACITY_COLUMNS.length; c++) {
-    const col = CAPACITY_COLUMNS[c];
+  const values: RowValues = [];
+  for (let c = 0; c < CHECKS.length; c++) {
+    const check = CHECKS[c];
     const idx = map.indexes[c];
     const v = fields[idx];
-    switch (col.kind) {
-      case "quantity":
-        if (v === null || v === "") values[c] = null;
-        else if (DIGITS.test(v)) values[c] = v;
-        else {return {
-            ok: false,
-            reason: cellError(col, idx, "a non-negative whole number or nothing", v),
-          };}
-        break;
-      case "code": {
-        const expected = col.codes ? `one of ${col.codes.join("/")}` : col.expected ?? "a code";
-        if (v === null || v === "") {
-          if (col.key) return { ok: false, reason: cellError(col, idx, expected, v) };
-          values[c] = null;
-        } else if (col.codes ? col.codes.includes(v) : col.pattern!.test(v)) values[c] = v;
-        else return { ok: false, reason: cellError(col, idx, expected, v) };
-        break;
+    if (v === null || v === "") {
+      if (check.key) return { ok: false, reason: cellError(check.col, idx, check.expected, v) };
+      values.push(check.kind === TEXT ? v : null);
+    } else if (check.kind === TEXT) {
+      if (check.key && v.trim() === "") {
+        return { ok: false, reason: cellError(check.col, idx, check.expected, v) };
       }
-      default:
-        if (col.key && (v === null || v.trim() === "")) {
-          return {
-            ok: false,
-            reason: cellError(col, idx, "a value (it is part of the row's key)", v),
-          };
-        }
-        values[c] = v;
+      values.push(v);
+    } else if (
+      check.kind === QUANTITY
+        ? DIGITS.test(v)
+        : check.codes !== null
+        ? check.codes.has(v)
+        : check.pattern!.test(v)
+    ) {
+      values.push(v);
+    } else {
+      return { ok: false, reason: cellError(check.col, idx, check.expected, v) };
     }
   }
   return { ok: true, values };

@@ -162,17 +162,15 @@ export class CsvRecordReader {
       this.#buf = "";
       this.#takeLine(last, out);
     }
-    if (this.#pending.length > 0) {
-      const raw = this.#pending.join("\n");
-      out.push({
-        line: this.#pendingStart,
-        raw,
-        fields: null,
-        error: `unterminated quoted field: the record starting on line ${this.#pendingStart} ` +
+    // A quoted field still open at the end: its first line is bad, and the
+    // lines after it are read again as records of their own (each pass
+    // consumes at least one line, so this ends).
+    while (this.#pending.length > 0) {
+      this.#overflow(
+        out,
+        `unterminated quoted field: the record starting on line ${this.#pendingStart} ` +
           "runs to the end of the file",
-      });
-      this.#pending = [];
-      this.#pendingChars = 0;
+      );
     }
     return out;
   }
@@ -181,20 +179,29 @@ export class CsvRecordReader {
     this.#line++;
     if (this.#pending.length === 0) {
       const line = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
-      if (line.trim() === "") return;
-      const quotes = quoteCount(line);
-      if ((quotes & 1) === 0) {
-        this.#emit(this.#line, line, out);
+      if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) return;
+      if (line.length > this.#max) {
+        out.push({
+          line: this.#line,
+          raw: line.slice(0, 200),
+          fields: null,
+          error: `line longer than ${this.#max} characters (only its start is kept)`,
+        });
         return;
       }
-      // An odd quote count starts a multi-line record only if the line is
-      // well-formed up to an open quoted field; a stray quote (`"BAD"QUOTE"`)
-      // must not swallow the lines after it.
+      // One pass decides: a complete record, a malformed one, or a quoted
+      // field left open at the line end (a record spanning lines). A stray
+      // quote (`"BAD"QUOTE"`) is malformed and must not swallow later lines.
       const split = splitRecord(line);
-      if (typeof split === "string" && !split.startsWith(UNTERMINATED)) {
+      if (typeof split !== "string") {
+        out.push({ line: this.#line, raw: line, fields: split });
+        return;
+      }
+      if (!split.startsWith(UNTERMINATED)) {
         out.push({ line: this.#line, raw: line, fields: null, error: split });
         return;
       }
+      const quotes = quoteCount(line);
       this.#pending = [text];
       this.#pendingStart = this.#line;
       this.#pendingQuotes = quotes;
@@ -203,6 +210,10 @@ export class CsvRecordReader {
       this.#pending.push(text);
       this.#pendingQuotes += quoteCount(text);
       this.#pendingChars += text.length + 1;
+      if (this.#pendingChars > this.#max) {
+        this.#overflow(out);
+        return;
+      }
       if ((this.#pendingQuotes & 1) === 0) {
         let raw = this.#pending.join("\n");
         if (raw.charCodeAt(raw.length - 1) === 13) raw = raw.slice(0, -1);

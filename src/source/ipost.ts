@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { SourceConfig } from "../config/schema.ts";
+import { RESERVED_PARAMS, type SourceConfig } from "../config/schema.ts";
 import type { Cycle } from "../domain/cycles.ts";
 import { type IsoDate, toIpostDate } from "../domain/gas_day.ts";
 
@@ -12,6 +12,8 @@ const REPORT_PATHS: Record<SourceConfig["report"], (asset: string) => string> = 
   "operationally-available": (asset) =>
     `/ipost/${encodeURIComponent(asset)}/capacity/operationally-available`,
 };
+
+const RESERVED = new Set(RESERVED_PARAMS);
 
 /** What to ask the source for. */
 export interface IpostRequest {
@@ -29,8 +31,8 @@ export interface IpostRequest {
  *
  * `asset` is the bare code (the old system sent `asset=TW/capacity/`);
  * `gasDay` is `MM/DD/YYYY`, URL-encoded. Parameters given in `req.params`
- * override the source's, except that `gasDay`, `cycle` and `asset` always come
- * from the request itself.
+ * override the source's; `f`, `extension`, `asset`, `gasDay` and `cycle` always
+ * come from the request itself, whatever either says.
  */
 export function buildIpostUrl(source: SourceConfig, req: IpostRequest): string {
   const q = new URLSearchParams();
@@ -40,10 +42,8 @@ export function buildIpostUrl(source: SourceConfig, req: IpostRequest): string {
   q.set("gasDay", toIpostDate(req.gasDay));
   q.set("cycle", String(req.cycle.code));
   q.set("searchType", source.searchType);
-  for (const [k, v] of Object.entries(source.params)) q.set(k, v);
-  for (const [k, v] of Object.entries(req.params ?? {})) {
-    if (k === "gasDay" || k === "cycle" || k === "asset") continue;
-    q.set(k, v);
+  for (const params of [source.params, req.params ?? {}]) {
+    for (const [k, v] of Object.entries(params)) if (!RESERVED.has(k)) q.set(k, v);
   }
   // URLSearchParams writes spaces as "+"; the site's own links use %20.
   return `${source.baseUrl}${REPORT_PATHS[source.report](source.asset)}?${

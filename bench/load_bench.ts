@@ -1,0 +1,239 @@
+/**
+ * `deno task bench`: the real pipeline (parse, validate, COPY, merge) against
+ * plain `COPY` of the same file into an identical table, measured in the same
+ * run on the same database. Each size runs in its own process so peak RSS is
+ * that size's own.
+ *
+ * Environment: `BENCH_ROWS` (comma-separated sizes, default `10000,1000000`),
+ * `BENCH_RUNS` (runs per measurement, median reported, default 3), and the
+ * `TEST_PG_*` variables of the tests.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { writeTwFile } from "./generate.ts";
+import { migrate } from "../src/db/migrate.ts";
+import { loadFile } from "../src/load/load_file.ts";
+import { findCycle } from "../src/domain/cycles.ts";
+import { adminConfig } from "../tests/support/db.ts";
+import { connectPostgres } from "../src/db/postgres.ts";
+import type { Database } from "../src/db/database.ts";
+
+interface SizeResult {
+  rows: number;
+  bytes: number;
+  ceilingSeconds: number;
+  freshSeconds: number;
+  updateSeconds: number;
+  unchangedSeconds: number;
+  peakRssMb: number;
+}
+
+const DIR = ".bench";
+
+/** The two files of one size: the data, and the same keys with changed values. */
+function files(rows: number): [string, string] {
+  return [`${DIR}/tw_${rows}_a.csv`, `${DIR}/tw_${rows}_b.csv`];
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const c of (await Deno.open(path)).readable) h.update(c);
+  return h.digest("hex");
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return (performance.now() - t0) / 1000;
+}
+
+/** Runs in the child: one size, everything measured here. */
+async function child(rows: number, runs: number): Promise<SizeResult> {
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, Deno.memoryUsage().rss)), 20);
+  const [fileA, fileB] = files(rows);
+  const bytes = (await Deno.stat(fileA)).size;
+  const [shaA, shaB] = [await sha256File(fileA), await sha256File(fileB)];
+
+  const name = `tec_bench_${Deno.pid}`;
+  const admin = connectPostgres({ config: adminConfig() });
+  await admin.query(`CREATE DATABASE ${name}`);
+  const db: Database = connectPostgres({ config: { ...adminConfig(name), maxConnections: 2 } });
+  const fresh: number[] = [];
+  const update: number[] = [];
+  const unchanged: number[] = [];
+  const ceiling: number[] = [];
+  try {
+    await migrate(db, { schema: "staging" });
+    const timely = findCycle("timely")!;
+    const req = (path: string, sha: string, force = false) => ({
+      schema: "staging",
+      source: "bench",
+      asset: "TW",
+      gasDay: "2024-01-17",
+      cycle: timely,
+      url: `file://${path}`,
+      sha256: sha,
+      bytes,
+      force,
+      onStep: Deno.env.get("BENCH_TRACE")
+        ? (name: string, s: number) =>
+          console.error(
+            `  ${rows} ${name}: ${s.toFixed(3)} s, rss ${
+              (Deno.memoryUsage().rss / 1e6).toFixed(0)
+            } MB`,
+          )
+        : undefined,
+      open: async () => (await Deno.open(path)).readable,
+    });
+    for (let r = 0; r < runs; r++) {
+      await db.query("TRUNCATE staging.operational_capacity");
+      peak = Math.max(peak, Deno.memoryUsage().rss);
+      fresh.push(
+        await timed(async () => {
+          const o = await loadFile(db, req(fileA, shaA, true));
+          if (o.status !== "loaded" || o.counts.inserted !== rows) {
+            throw new Error(`fresh: ${JSON.stringify(o)}`);
+          }
+        }),
+      );
+      update.push(
+        await timed(async () => {
+          const o = await loadFile(db, req(fileB, shaB, true));
+          if (o.status !== "loaded" || o.counts.updated + o.counts.unchanged !== rows) {
+            throw new Error(`update: ${JSON.stringify(o)}`);
+          }
+        }),
+      );
+      unchanged.push(
+        await timed(async () => {
+          const o = await loadFile(db, req(fileB, shaB, true));
+          if (o.status !== "loaded" || o.counts.unchanged !== rows) {
+            throw new Error(`unchanged: ${JSON.stringify(o)}`);
+          }
+        }),
+      );
+      await db.query("VACUUM staging.operational_capacity").catch(() => {});
+    }
+    // The ceiling: the same bytes, no parsing in JS, into an identical table.
+    await db.query(
+      "CREATE TABLE staging.ceiling (LIKE staging.operational_capacity INCLUDING ALL)",
+    );
+    await db.query(`ALTER TABLE staging.ceiling ALTER asset SET DEFAULT 'TW',
+      ALTER gas_day SET DEFAULT '2024-01-17', ALTER cycle SET DEFAULT 'Timely', ALTER load_id SET DEFAULT 0`);
+    for (let r = 0; r < runs; r++) {
+      await db.query("TRUNCATE staging.ceiling");
+      ceiling.push(
+        await timed(() =>
+          db.transaction(async (tx) => {
+            await tx.copyIn(
+              `COPY staging.ceiling (loc, loc_zn, loc_name, loc_purp_desc, loc_qti, flow_ind, dc, opc, tsq, oac,
+               it, auth_overrun_ind, nom_cap_exceed_ind, all_qty_avail, qty_reason) FROM STDIN (FORMAT csv, HEADER true)`,
+              (await Deno.open(fileA)).readable,
+            );
+          })
+        ),
+      );
+    }
+    const [{ n }] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM staging.ceiling");
+    if (n !== rows) throw new Error(`ceiling loaded ${n} rows, expected ${rows}`);
+  } finally {
+    clearInterval(sampler);
+    await db.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.close();
+  }
+  return {
+    rows,
+    bytes,
+    ceilingSeconds: median(ceiling),
+    freshSeconds: median(fresh),
+    updateSeconds: median(update),
+    unchangedSeconds: median(unchanged),
+    peakRssMb: peak / 1e6,
+  };
+}
+
+async function orchestrate(): Promise<void> {
+  const sizes = (Deno.env.get("BENCH_ROWS") ?? "10000,1000000").split(",").map(Number);
+  const runs = Number(Deno.env.get("BENCH_RUNS") ?? 3);
+  const results: SizeResult[] = [];
+  await Deno.mkdir(DIR, { recursive: true });
+  for (const rows of sizes) {
+    // Generated here, not in the child, so the child's peak RSS is the pipeline's own.
+    const [a, b] = files(rows);
+    await writeTwFile(a, rows, 0);
+    await writeTwFile(b, rows, 1);
+    const p = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        new URL(import.meta.url).pathname,
+        "--child",
+        String(rows),
+        String(runs),
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    });
+    const out = await p.output();
+    await Deno.remove(a);
+    await Deno.remove(b);
+    if (!out.success) throw new Error(`benchmark of ${rows} rows failed`);
+    results.push(JSON.parse(new TextDecoder().decode(out.stdout)));
+  }
+  const rate = (rows: number, s: number) =>
+    Math.round(rows / s).toLocaleString("en-US").padStart(9);
+  console.log(
+    `\ntec-pipeline load benchmark (median of ${runs}; rows/s; ratio = rows/s ÷ ceiling rows/s)`,
+  );
+  console.log(
+    "rows       MB    ceiling COPY   fresh load (ratio)   update (ratio)      unchanged (ratio)   peak RSS",
+  );
+  for (const r of results) {
+    const c = r.rows / r.ceilingSeconds;
+    const ratio = (s: number) => (r.rows / s / c).toFixed(2);
+    console.log(
+      `${String(r.rows).padEnd(9)} ${(r.bytes / 1e6).toFixed(1).padStart(5)} ${
+        rate(r.rows, r.ceilingSeconds)
+      }      ${rate(r.rows, r.freshSeconds)} (${ratio(r.freshSeconds)})    ${
+        rate(r.rows, r.updateSeconds)
+      } (${ratio(r.updateSeconds)})   ${rate(r.rows, r.unchangedSeconds)} (${
+        ratio(r.unchangedSeconds)
+      })   ${r.peakRssMb.toFixed(0)} MB`,
+    );
+  }
+  const big = results.reduce((a, b) => (b.rows > a.rows ? b : a));
+  const small = results.reduce((a, b) => (b.rows < a.rows ? b : a));
+  const freshRatio = big.ceilingSeconds / big.freshSeconds;
+  console.log("\ntargets:");
+  console.log(
+    `  fresh load >= 0.5 of ceiling at ${big.rows} rows: ${freshRatio.toFixed(2)} ${
+      freshRatio >= 0.5 ? "PASS" : "MISS"
+    }`,
+  );
+  console.log(
+    `  peak RSS < 200 MB: ${big.peakRssMb.toFixed(0)} MB ${big.peakRssMb < 200 ? "PASS" : "MISS"}`,
+  );
+  console.log(
+    `  RSS(${big.rows}) <= RSS(${small.rows}) + 50 MB: ${big.peakRssMb.toFixed(0)} <= ${
+      (small.peakRssMb + 50).toFixed(0)
+    } ${big.peakRssMb <= small.peakRssMb + 50 ? "PASS" : "MISS"}`,
+  );
+  await Deno.mkdir(DIR, { recursive: true });
+  await Deno.writeTextFile(`${DIR}/results.json`, JSON.stringify(results, null, 2));
+}
+
+if (import.meta.main) {
+  if (Deno.args[0] === "--child") {
+    console.log(JSON.stringify(await child(Number(Deno.args[1]), Number(Deno.args[2]))));
+  } else {
+    await orchestrate();
+  }
+}

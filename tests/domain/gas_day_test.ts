@@ -1,0 +1,181 @@
+import assert from "node:assert/strict";
+import {
+  addDays,
+  daysBetween,
+  GAS_DAY_START_HOUR,
+  gasDayAt,
+  isTimeZone,
+  parseGasDay,
+  toIpostDate,
+  wallTime,
+  zonedInstant,
+  zoneOffsetMinutes,
+} from "../../src/domain/gas_day.ts";
+
+const CHICAGO = "America/Chicago";
+
+Deno.test("parseGasDay: YYYY-MM-DD and MM/DD/YYYY", () => {
+  assert.equal(parseGasDay("2024-01-17"), "2024-01-17");
+  assert.equal(parseGasDay("01/17/2024"), "2024-01-17");
+  assert.equal(parseGasDay("1/7/2024"), "2024-01-07");
+  assert.equal(parseGasDay(" 2024-01-17 "), "2024-01-17");
+  assert.equal(parseGasDay("2024-02-29"), "2024-02-29");
+  assert.equal(parseGasDay("02/29/2024"), "2024-02-29");
+  assert.equal(parseGasDay("2000-02-29"), "2000-02-29");
+});
+
+Deno.test("parseGasDay: impossible or malformed dates are undefined", () => {
+  for (
+    const bad of [
+      "2024-02-30",
+      "2023-02-29",
+      "1900-02-29",
+      "2024-13-01",
+      "2024-00-10",
+      "2024-04-31",
+      "13/01/2024",
+      "00/10/2024",
+      "2024-1-17",
+      "17.01.2024",
+      "2024/01/17",
+      "01/17/24",
+      "",
+      "tomorrow",
+    ]
+  ) {
+    assert.equal(parseGasDay(bad), undefined, bad);
+  }
+});
+
+Deno.test("toIpostDate writes MM/DD/YYYY", () => {
+  assert.equal(toIpostDate("2024-01-17"), "01/17/2024");
+  assert.equal(toIpostDate("2025-12-03"), "12/03/2025");
+});
+
+Deno.test("addDays across month, year and leap day", () => {
+  assert.equal(addDays("2024-01-31", 1), "2024-02-01");
+  assert.equal(addDays("2023-12-31", 1), "2024-01-01");
+  assert.equal(addDays("2024-01-01", -1), "2023-12-31");
+  assert.equal(addDays("2024-02-28", 1), "2024-02-29");
+  assert.equal(addDays("2024-02-29", 1), "2024-03-01");
+  assert.equal(addDays("2023-02-28", 1), "2023-03-01");
+  assert.equal(addDays("2024-03-01", -1), "2024-02-29");
+  assert.equal(addDays("2023-03-01", -1), "2023-02-28");
+  assert.equal(addDays("2024-01-17", 0), "2024-01-17");
+  assert.equal(addDays("2024-01-17", 366), "2025-01-17");
+  // Across a DST change the date still moves by exactly one.
+  assert.equal(addDays("2026-03-07", 1), "2026-03-08");
+  assert.equal(addDays("2026-11-01", 1), "2026-11-02");
+});
+
+Deno.test("daysBetween", () => {
+  assert.equal(daysBetween("2024-02-28", "2024-03-01"), 2);
+  assert.equal(daysBetween("2024-01-17", "2024-01-14"), -3);
+  assert.equal(daysBetween("2026-03-01", "2026-03-31"), 30);
+});
+
+Deno.test("gas days start at 9:00 Central", () => {
+  assert.equal(GAS_DAY_START_HOUR, 9);
+});
+
+Deno.test("gasDayAt in winter (CST, UTC-6): 8:59 is the previous gas day, 9:00 the new one", () => {
+  assert.equal(gasDayAt(new Date("2024-01-17T14:59:00Z"), CHICAGO), "2024-01-16");
+  assert.equal(gasDayAt(new Date("2024-01-17T14:59:59.999Z"), CHICAGO), "2024-01-16");
+  assert.equal(gasDayAt(new Date("2024-01-17T15:00:00Z"), CHICAGO), "2024-01-17");
+  // Midnight Central (06:00Z) is still the previous gas day.
+  assert.equal(gasDayAt(new Date("2024-01-17T06:00:00Z"), CHICAGO), "2024-01-16");
+  // 23:30 Central on the 17th is 05:30Z on the 18th: gas day 17.
+  assert.equal(gasDayAt(new Date("2024-01-18T05:30:00Z"), CHICAGO), "2024-01-17");
+  // Across the year boundary.
+  assert.equal(gasDayAt(new Date("2024-01-01T14:59:00Z"), CHICAGO), "2023-12-31");
+});
+
+Deno.test("gasDayAt in summer (CDT, UTC-5): 8:59 is the previous gas day, 9:00 the new one", () => {
+  assert.equal(gasDayAt(new Date("2024-07-17T13:59:00Z"), CHICAGO), "2024-07-16");
+  assert.equal(gasDayAt(new Date("2024-07-17T14:00:00Z"), CHICAGO), "2024-07-17");
+  // 14:30Z is 9:30 CDT (a fixed UTC-6 would say 8:30 and the wrong day).
+  assert.equal(gasDayAt(new Date("2024-07-17T14:30:00Z"), CHICAGO), "2024-07-17");
+});
+
+Deno.test("wallTime and zoneOffsetMinutes in Chicago", () => {
+  assert.deepEqual(wallTime(new Date("2024-01-17T15:00:00Z"), CHICAGO), {
+    date: "2024-01-17",
+    hour: 9,
+    minute: 0,
+  });
+  assert.deepEqual(wallTime(new Date("2024-07-18T04:59:00Z"), CHICAGO), {
+    date: "2024-07-17",
+    hour: 23,
+    minute: 59,
+  });
+  assert.equal(zoneOffsetMinutes(new Date("2024-01-17T15:00:00Z"), CHICAGO), -360);
+  assert.equal(zoneOffsetMinutes(new Date("2024-07-17T15:00:00Z"), CHICAGO), -300);
+  assert.equal(zoneOffsetMinutes(new Date("2024-07-17T15:00:00Z"), "UTC"), 0);
+});
+
+Deno.test("zonedInstant: ordinary winter and summer times", () => {
+  assert.equal(zonedInstant("2024-01-17", 9, 0, CHICAGO).toISOString(), "2024-01-17T15:00:00.000Z");
+  assert.equal(zonedInstant("2024-07-17", 9, 0, CHICAGO).toISOString(), "2024-07-17T14:00:00.000Z");
+  assert.equal(
+    zonedInstant("2024-01-16", 17, 0, CHICAGO).toISOString(),
+    "2024-01-16T23:00:00.000Z",
+  );
+  assert.equal(zonedInstant("2024-07-17", 0, 0, "UTC").toISOString(), "2024-07-17T00:00:00.000Z");
+});
+
+Deno.test("zonedInstant: spring forward, 2026-03-08 02:30 does not exist in Chicago", () => {
+  // Clocks go 01:59:59 CST (UTC-6) -> 03:00 CDT (UTC-5) on 2026-03-08.
+  assert.equal(
+    zonedInstant("2026-03-08", 1, 59, CHICAGO).toISOString(),
+    "2026-03-08T07:59:00.000Z",
+  );
+  // 02:30 maps to the same instant as one hour later, 03:30 CDT = 08:30Z.
+  assert.equal(
+    zonedInstant("2026-03-08", 2, 30, CHICAGO).toISOString(),
+    "2026-03-08T08:30:00.000Z",
+  );
+  assert.equal(zonedInstant("2026-03-08", 3, 0, CHICAGO).toISOString(), "2026-03-08T08:00:00.000Z");
+  assert.equal(zonedInstant("2026-03-08", 9, 0, CHICAGO).toISOString(), "2026-03-08T14:00:00.000Z");
+});
+
+Deno.test("zonedInstant: fall back, 2026-11-01 01:30 is ambiguous: the first (CDT) occurrence", () => {
+  // Clocks go 01:59:59 CDT (UTC-5) -> 01:00 CST (UTC-6) on 2026-11-01.
+  assert.equal(
+    zonedInstant("2026-11-01", 0, 30, CHICAGO).toISOString(),
+    "2026-11-01T05:30:00.000Z",
+  );
+  assert.equal(
+    zonedInstant("2026-11-01", 1, 30, CHICAGO).toISOString(),
+    "2026-11-01T06:30:00.000Z",
+  );
+  assert.equal(zonedInstant("2026-11-01", 1, 0, CHICAGO).toISOString(), "2026-11-01T06:00:00.000Z");
+  assert.equal(zonedInstant("2026-11-01", 2, 0, CHICAGO).toISOString(), "2026-11-01T08:00:00.000Z");
+  assert.equal(zonedInstant("2026-11-01", 9, 0, CHICAGO).toISOString(), "2026-11-01T15:00:00.000Z");
+});
+
+Deno.test("zonedInstant: DST gaps and overlaps elsewhere (London, Sydney)", () => {
+  // London 2026-03-29: 01:00 GMT -> 02:00 BST; 01:30 does not exist -> 01:30Z.
+  assert.equal(
+    zonedInstant("2026-03-29", 1, 30, "Europe/London").toISOString(),
+    "2026-03-29T01:30:00.000Z",
+  );
+  // London 2026-10-25: 01:30 occurs twice; first is BST (UTC+1) -> 00:30Z.
+  assert.equal(
+    zonedInstant("2026-10-25", 1, 30, "Europe/London").toISOString(),
+    "2026-10-25T00:30:00.000Z",
+  );
+  // Sydney 2026-04-05: 02:30 occurs twice; first is AEDT (UTC+11) -> 15:30Z the day before.
+  assert.equal(
+    zonedInstant("2026-04-05", 2, 30, "Australia/Sydney").toISOString(),
+    "2026-04-04T15:30:00.000Z",
+  );
+});
+
+Deno.test("isTimeZone", () => {
+  assert.equal(isTimeZone("America/Chicago"), true);
+  assert.equal(isTimeZone("UTC"), true);
+  assert.equal(isTimeZone("Europe/London"), true);
+  assert.equal(isTimeZone("Mars/Base"), false);
+  assert.equal(isTimeZone("CST-6-garbage"), false);
+  assert.equal(isTimeZone(""), false);
+});

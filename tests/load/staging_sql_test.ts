@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import {
+  copyStageSql,
+  createStageSql,
+  insertFreshSql,
+  markDuplicatesSql,
+  mergeSql,
+  quarantineSql,
+  STAGE,
+  STAGE_COLUMNS,
+} from "../../src/load/staging_sql.ts";
+
+/** The 15 columns, in layout (published) order. */
+const COLS = [
+  "loc",
+  "loc_zn",
+  "loc_name",
+  "loc_purp_desc",
+  "loc_qti",
+  "flow_ind",
+  "dc",
+  "opc",
+  "tsq",
+  "oac",
+  "it",
+  "auth_overrun_ind",
+  "nom_cap_exceed_ind",
+  "all_qty_avail",
+  "qty_reason",
+];
+const COL_LIST = COLS.join(", ");
+const NON_KEY = COLS.filter((c) => c !== "loc" && c !== "flow_ind");
+
+/** Collapse white space so layout changes in the SQL text do not matter. */
+function flat(sql: string): string {
+  return sql.replace(/\s+/g, " ").trim();
+}
+
+Deno.test("staging table name and COPY column order", () => {
+  assert.equal(STAGE, "pg_temp.tec_stage");
+  assert.deepEqual(STAGE_COLUMNS, ["line_no", "raw_line", "reason", ...COLS]);
+  assert.equal(
+    copyStageSql(),
+    `COPY pg_temp.tec_stage (line_no, raw_line, reason, ${COL_LIST}) FROM STDIN`,
+  );
+});
+
+Deno.test("createStageSql: 15 typed columns in layout order, dropped at commit", () => {
+  const sql = flat(createStageSql());
+  assert.match(sql, /^CREATE TEMP TABLE tec_stage \(/);
+  assert.match(sql, / ON COMMIT DROP$/);
+  assert.ok(
+    sql.includes(
+      "loc text, loc_zn text, loc_name text, loc_purp_desc text, loc_qti text, flow_ind text, " +
+        "dc bigint, opc bigint, tsq bigint, oac bigint, it text, auth_overrun_ind text, " +
+        "nom_cap_exceed_ind text, all_qty_avail text, qty_reason text)",
+    ),
+    sql,
+  );
+  assert.match(sql, /\(line_no integer NOT NULL, raw_line text[^,]*, reason text, loc text/);
+});
+
+Deno.test("mergeSql: quoted schema and table, keyed on asset, gas_day, cycle, loc, flow_ind", () => {
+  const sql = flat(mergeSql("staging", "operational_capacity"));
+  assert.match(sql, /^MERGE INTO "staging"\."operational_capacity" AS t /);
+  assert.ok(
+    sql.includes(
+      "ON t.asset = $1 AND t.gas_day = $2::date AND t.cycle = $3 AND t.loc = s.loc AND " +
+        "t.flow_ind = s.flow_ind WHEN MATCHED",
+    ),
+    sql,
+  );
+  assert.ok(sql.includes("USING (SELECT * FROM pg_temp.tec_stage WHERE reason IS NULL) AS s"), sql);
+  // Only changed rows are updated; the key columns are never rewritten.
+  assert.ok(
+    sql.includes(
+      `WHEN MATCHED AND (${NON_KEY.map((c) => `t.${c}`).join(", ")}) IS DISTINCT FROM (${
+        NON_KEY.map((c) => `s.${c}`).join(", ")
+      }) THEN`,
+    ),
+    sql,
+  );
+  assert.ok(
+    sql.includes(`UPDATE SET ${NON_KEY.map((c) => `${c} = s.${c}`).join(", ")}, load_id = $4`),
+    sql,
+  );
+  assert.ok(!/UPDATE SET[^]*\bloc = s\.loc\b[^]*WHEN NOT MATCHED/.test(sql), sql);
+  assert.ok(
+    sql.includes(
+      `WHEN NOT MATCHED THEN INSERT (asset, gas_day, cycle, ${COL_LIST}, load_id) ` +
+        `VALUES ($1, $2::date, $3, ${COLS.map((c) => `s.${c}`).join(", ")}, $4)`,
+    ),
+    sql,
+  );
+});
+
+Deno.test("mergeSql and insertFreshSql quote odd identifiers safely", () => {
+  const sql = flat(mergeSql('we"ird', "Cap Table"));
+  assert.match(sql, /^MERGE INTO "we""ird"\."Cap Table" AS t /);
+  const ins = flat(insertFreshSql('we"ird', "Cap Table"));
+  assert.match(ins, /^INSERT INTO "we""ird"\."Cap Table" \(/);
+});
+
+Deno.test("insertFreshSql: every column in layout order from the good staged rows", () => {
+  assert.equal(
+    flat(insertFreshSql("staging", "operational_capacity")),
+    `INSERT INTO "staging"."operational_capacity" (asset, gas_day, cycle, ${COL_LIST}, load_id) ` +
+      `SELECT $1, $2::date, $3, ${COL_LIST}, $4 FROM pg_temp.tec_stage WHERE reason IS NULL`,
+  );
+});
+
+Deno.test("quarantineSql: quoted schema, only rows with a reason", () => {
+  const sql = flat(quarantineSql("staging"));
+  assert.ok(sql.includes('INSERT INTO "staging".quarantine'), sql);
+  assert.ok(sql.includes("FROM pg_temp.tec_stage WHERE reason IS NOT NULL"), sql);
+  assert.ok(
+    flat(quarantineSql('a"b')).includes('INSERT INTO "a""b".quarantine'),
+    "schema quoting",
+  );
+});
+
+Deno.test("markDuplicatesSql: groups good rows by loc and flow_ind", () => {
+  const sql = flat(markDuplicatesSql());
+  assert.ok(
+    sql.includes(
+      "FROM (SELECT loc, flow_ind FROM pg_temp.tec_stage WHERE reason IS NULL " +
+        "GROUP BY loc, flow_ind HAVING count(*) > 1) d",
+    ),
+    sql,
+  );
+  assert.ok(
+    sql.endsWith("WHERE s.reason IS NULL AND s.loc = d.loc AND s.flow_ind = d.flow_ind"),
+    sql,
+  );
+  assert.ok(sql.includes("x.loc = s.loc AND x.flow_ind = s.flow_ind"), sql);
+});

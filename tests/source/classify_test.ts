@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { type BodyKind, classifyBody, SNIFF_BYTES } from "../../src/source/classify.ts";
+
+const HEADER =
+  '"Loc","Loc Zn","Loc Name","Loc Purp Desc","Loc/QTI","Flow Ind","DC","OPC","TSQ","OAC",' +
+  '"IT","Auth Overrun Ind","Nom Cap Exceed Ind","All Qty Avail","Qty Reason"';
+const ROW =
+  '"500001","WEST TEXAS","ALPHA FUEL","MQ","DPQ","D","3000","3000","0","3000","N","N","N","Y",""';
+
+function classify(text: string | Uint8Array, contentType?: string | null): BodyKind {
+  const bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
+  return classifyBody({
+    prefix: bytes.slice(0, SNIFF_BYTES),
+    totalBytes: bytes.length,
+    contentType,
+  });
+}
+
+function notPosted(kind: BodyKind): string {
+  assert.equal(kind.kind, "not_posted", JSON.stringify(kind));
+  return (kind as { kind: "not_posted"; reason: string }).reason;
+}
+
+Deno.test("SNIFF_BYTES is 64 KiB", () => {
+  assert.equal(SNIFF_BYTES, 65536);
+});
+
+Deno.test("an empty body is not posted", () => {
+  assert.deepEqual(classify(""), { kind: "not_posted", reason: "empty body" });
+});
+
+Deno.test("a white-space body is not posted", () => {
+  assert.deepEqual(classify("  \r\n\t \n"), { kind: "not_posted", reason: "blank body" });
+});
+
+Deno.test("an HTML page is not posted (by content)", () => {
+  const page = "<!DOCTYPE html><html><body>No data</body></html>";
+  assert.deepEqual(classify(page, "text/csv"), {
+    kind: "not_posted",
+    reason: "HTML page instead of CSV",
+  });
+  assert.equal(notPosted(classify("\r\n  <html><head></head></html>")), "HTML page instead of CSV");
+});
+
+Deno.test("an HTML page is not posted (by content type)", () => {
+  assert.equal(
+    notPosted(classify("Service temporarily unavailable", "text/html; charset=utf-8")),
+    "HTML page instead of CSV",
+  );
+  assert.equal(notPosted(classify("x", "TEXT/HTML")), "HTML page instead of CSV");
+});
+
+Deno.test("a body with NUL bytes is not posted", () => {
+  const bytes = new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x41]);
+  assert.deepEqual(classify(bytes), {
+    kind: "not_posted",
+    reason: "binary body (contains NUL bytes)",
+  });
+});
+
+Deno.test("garbage text is not posted, quoting its first line", () => {
+  assert.deepEqual(classify("Please try again later.\r\nThank you"), {
+    kind: "not_posted",
+    reason: 'not a capacity CSV: first line is "Please try again later."',
+  });
+  // One known header is not enough.
+  assert.match(notPosted(classify('"Loc","Something"\r\n"1","2"\r\n')), /^not a capacity CSV/);
+});
+
+Deno.test("header only is not posted, with or without a final CRLF", () => {
+  for (const body of [HEADER, HEADER + "\r\n", HEADER + "\n", HEADER + "\r\n\r\n  \r\n"]) {
+    assert.deepEqual(
+      classify(body, "text/csv"),
+      { kind: "not_posted", reason: "header only, no rows" },
+      JSON.stringify(body.slice(-6)),
+    );
+  }
+});
+
+Deno.test("header and rows are CSV", () => {
+  assert.deepEqual(classify(`${HEADER}\r\n${ROW}\r\n`, "text/csv"), { kind: "csv" });
+  assert.deepEqual(classify(`${HEADER}\n${ROW}`), { kind: "csv" });
+});
+
+Deno.test("a header with a renamed column still counts as CSV, so the load fails loudly", () => {
+  const renamed = HEADER.replace('"Flow Ind"', '"Flow Indicator"');
+  assert.deepEqual(classify(`${renamed}\r\n${ROW}\r\n`), { kind: "csv" });
+  const spaced = HEADER.replace('"Loc Name"', '"Loc  Name"');
+  assert.deepEqual(classify(`${spaced}\r\n${ROW}\r\n`), { kind: "csv" });
+});
+
+Deno.test("a byte-order mark is ignored", () => {
+  assert.deepEqual(classify(`\uFEFF${HEADER}\r\n${ROW}\r\n`), { kind: "csv" });
+  assert.deepEqual(classify(`\uFEFF${HEADER}\r\n`), {
+    kind: "not_posted",
+    reason: "header only, no rows",
+  });
+  assert.deepEqual(classify("\uFEFF"), { kind: "not_posted", reason: "blank body" });
+});
+
+Deno.test("a body longer than the prefix with only a header in view is CSV", () => {
+  const prefix = new TextEncoder().encode(HEADER + "\r\n");
+  assert.deepEqual(
+    classifyBody({ prefix, totalBytes: prefix.length + 5000, contentType: "text/csv" }),
+    { kind: "csv" },
+  );
+});
