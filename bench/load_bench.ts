@@ -30,6 +30,7 @@ interface SizeResult {
 }
 
 const DIR = ".bench";
+const V8_FLAGS = "--max-old-space-size=128,--max-semi-space-size=8";
 
 /** The two files of one size: the data, and the same keys with changed values. */
 function files(rows: number): [string, string] {
@@ -174,6 +175,8 @@ async function orchestrate(): Promise<void> {
       args: [
         "run",
         "--allow-all",
+        // The same heap bounds as `deno task start` and the compiled binary.
+        `--v8-flags=${V8_FLAGS}`,
         new URL(import.meta.url).pathname,
         "--child",
         String(rows),

@@ -6,9 +6,11 @@ CREATE TABLE poll_state (
   asset            text        NOT NULL,
   gas_day          date        NOT NULL,
   cycle            text        NOT NULL,
-  -- not_posted: asked, no data yet; loaded: data loaded (or unchanged);
-  -- failed: a fetch or load failed and will be retried.
-  status           text        NOT NULL CHECK (status IN ('not_posted', 'loaded', 'failed')),
+  -- pending: claimed by a poller, no answer recorded yet; not_posted: asked,
+  -- no data yet; loaded: data loaded (or unchanged); failed: a fetch or load
+  -- failed and will be retried.
+  status           text        NOT NULL CHECK (status IN ('pending', 'not_posted', 'loaded', 'failed')),
+  -- Consecutive answers without data (not posted, or failed); 0 once loaded.
   attempts         integer     NOT NULL DEFAULT 0,
   first_checked_at timestamptz NOT NULL DEFAULT now(),
   last_checked_at  timestamptz NOT NULL DEFAULT now(),

@@ -37,7 +37,7 @@ async function harness() {
       logWrite: (l) => lines.push(l),
       printError: (e) => (errors += e + "\n"),
       print: (o) => (out += o + "\n"),
-      now: now ? () => now : undefined,
+      clock: now ? { now: () => now, sleep: () => Promise.resolve() } : undefined,
     });
     return { code, logs: lines.map((l) => JSON.parse(l)), errors, out };
   };

@@ -142,7 +142,8 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<LoadedCo
       text = await read("config.yaml");
       origin = "config.yaml";
     } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      // Absent, or outside the binary's read grant: the built-in defaults apply.
+      if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotCapable)) throw e;
       text = embeddedDefaults;
       origin = "(built-in defaults)";
     }

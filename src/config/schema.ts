@@ -9,6 +9,7 @@
 import { type CycleId, CYCLES, findCycle } from "../domain/cycles.ts";
 import { isTimeZone } from "../domain/gas_day.ts";
 import { Secret } from "./secret.ts";
+import { cronProblem } from "../schedule/cron.ts";
 import { ConfigError, type Problem, Reader, show } from "./validate.ts";
 
 /** Log levels, most verbose first. */
@@ -269,6 +270,8 @@ export function buildConfig(doc: unknown, origin: string): Config {
     requestsPerMinute: d.int("requests_per_minute", 30, 1, 6000),
     shutdownTimeoutSeconds: d.int("shutdown_timeout_seconds", 30, 1, 3600),
   };
+  const cron = isTimeZone(timezone) ? cronProblem(daemon.schedule, timezone) : undefined;
+  if (cron) d.fail("schedule", cron);
   if (daemon.probeMaxSeconds < daemon.probeInitialSeconds) {
     d.fail(
       "probe_max_seconds",

@@ -64,6 +64,10 @@ class PgTransaction implements Transaction {
     }
   }
   async copyIn(text: string, chunks: AsyncIterable<string | Uint8Array>): Promise<void> {
+    // postgres.js 3.4.9 never settles a COPY that the server rejects after the
+    // last chunk was sent (the writable's final callback waits for a
+    // CommandComplete that does not come), so callers COPY only into
+    // constraint-free staging tables, where the server has nothing to reject.
     try {
       const writable = await this.#tx.unsafe(text).writable();
       await pipeline(Readable.from(chunks, { objectMode: false }), writable);

@@ -27,7 +27,7 @@ import {
   openLoad,
   recordFailure,
 } from "./ledger.ts";
-import { stageRows, type StageStats } from "./stage_rows.ts";
+import { copyLines, type StageStats, stagingSink } from "./stage_rows.ts";
 
 /** The table the capacity report lands in. */
 export const CAPACITY_TABLE = "operational_capacity";
@@ -88,26 +88,31 @@ interface WriteContext {
   req: LoadRequest;
   loadId: number;
   pair: string[];
-  /** Keep raw lines and quarantine duplicate keys first. */
-  careful: boolean;
   step: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
 }
 
-/** What one staging pass wrote. */
+/** What one write pass did. */
 interface Written {
   counts: LoadCounts;
   extraHeaders: string[];
 }
 
-/** Stage the file and write it into the table. */
-async function stageAndWrite(tx: Transaction, w: WriteContext): Promise<Written> {
+/**
+ * Stage the file in a temporary table and merge it into the table. `careful`
+ * keeps every raw line and quarantines duplicate keys first; without it the
+ * merge fails on a duplicate and the caller retries carefully.
+ */
+async function writeStaged(
+  tx: Transaction,
+  w: WriteContext & { careful: boolean },
+): Promise<Written> {
   const { req, loadId, pair, step } = w;
   await tx.query(createStageSql());
   const stats: StageStats = { rowsRead: 0, rejected: 0, extraHeaders: [] };
   const bytes = await req.open();
   await step(
     "copy",
-    () => tx.copyIn(copyStageSql(), stageRows(bytes, stats, { keepRaw: w.careful })),
+    () => tx.copyIn(copyStageSql(), copyLines(bytes, stats, stagingSink(w.careful))),
   );
   if (stats.rowsRead === 0) throw new Empty();
   if (w.careful) await step("duplicates", () => tx.query(markDuplicatesSql()));
@@ -152,6 +157,20 @@ async function stageAndWrite(tx: Transaction, w: WriteContext): Promise<Written>
     },
     extraHeaders: stats.extraHeaders,
   };
+}
+
+/**
+ * Write the file optimistically first (no duplicate scan, no raw lines), under
+ * a savepoint; a duplicate key makes the insert or merge fail, and the careful
+ * pass redoes it, quarantining both copies of every duplicated key.
+ */
+async function write(tx: Transaction, w: WriteContext): Promise<Written> {
+  try {
+    return await tx.savepoint((sp) => writeStaged(sp, { ...w, careful: false }));
+  } catch (e) {
+    if (!(e instanceof DatabaseError && DUPLICATE_CODES.has(e.code))) throw e;
+    return await writeStaged(tx, { ...w, careful: true });
+  }
 }
 
 /** Key of the transaction-scoped advisory lock of one (asset, gas day, cycle). */
@@ -206,17 +225,7 @@ export async function loadFile(db: Database, req: LoadRequest): Promise<LoadOutc
         }
       }
       const loadId = await openLoad(tx, req.schema, key);
-      const write = (t: Transaction, careful: boolean) =>
-        stageAndWrite(t, { req, loadId, pair, careful, step });
-      let written: Written;
-      try {
-        // Optimistic: files have no duplicate keys, so skip looking for them;
-        // a duplicate then fails the insert and the careful pass takes over.
-        written = await tx.savepoint((sp) => write(sp, false));
-      } catch (e) {
-        if (!(e instanceof DatabaseError && DUPLICATE_CODES.has(e.code))) throw e;
-        written = await write(tx, true);
-      }
+      const written = await write(tx, { req, loadId, pair, step });
       await finishLoad(tx, req.schema, loadId, written.counts);
       return { status: "loaded", loadId, ...written };
     });

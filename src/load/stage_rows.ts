@@ -1,12 +1,17 @@
 /**
- * Turn a CSV byte stream into COPY text for the staging table: one line per
- * data record, good or bad, so the whole file travels in a single COPY and bad
- * rows reach quarantine in the same transaction as the good ones.
+ * Turn a CSV byte stream into COPY text, one line per data record, streaming.
+ * How each good and bad record is written is up to a {@linkcode RowSink}.
  *
  * @module
  */
-import { readCsvRecords } from "../parse/csv_records.ts";
-import { convertRow, HeaderError, type HeaderMap, mapHeader } from "../parse/capacity_row.ts";
+import { type CsvRecord, readCsvRecords } from "../parse/csv_records.ts";
+import {
+  convertRow,
+  HeaderError,
+  type HeaderMap,
+  mapHeader,
+  type RowValues,
+} from "../parse/capacity_row.ts";
 import { CAPACITY_COLUMNS } from "../parse/capacity_layout.ts";
 import { copyRow, needsEscape } from "./copy_text.ts";
 
@@ -20,22 +25,52 @@ export interface StageStats {
   extraHeaders: string[];
 }
 
+/** A record that cannot be loaded, and why. */
+export interface Rejected {
+  /** Line it starts on. */
+  line: number;
+  /** Its raw text. */
+  raw: string;
+  /** Why. */
+  reason: string;
+}
+
+/** Where records go. */
+export interface RowSink {
+  /** COPY line for a good record; `plain` when no value needs escaping. */
+  good(rec: CsvRecord, values: RowValues, plain: boolean): string;
+  /** COPY line for a rejected record. */
+  bad(r: Rejected): string;
+}
+
 /** Roughly how much COPY text to gather before handing it to the driver. */
 const FLUSH_CHARS = 256 * 1024;
 
 const NULLS: null[] = new Array(CAPACITY_COLUMNS.length).fill(null);
 
 /**
- * Yield COPY text chunks for the staging table from `bytes`. Rejected records
- * always carry their raw text; good ones only with `keepRaw` (needed when
- * duplicates must be quarantined, otherwise half the COPY volume for nothing).
+ * Rows for the staging table (`line_no, raw_line, reason, <15 columns>`).
+ * Rejected records always carry their raw text; good ones only with `keepRaw`
+ * (needed when duplicates must be quarantined; otherwise half the COPY volume
+ * for nothing).
+ */
+export function stagingSink(keepRaw: boolean): RowSink {
+  return {
+    good: (rec, values, plain) =>
+      copyRow([rec.line, keepRaw ? rec.raw : null, null, ...values], plain),
+    bad: (r) => copyRow([r.line, r.raw, r.reason, ...NULLS]),
+  };
+}
+
+/**
+ * Yield COPY text chunks from `bytes` through `sink`.
  *
  * @throws {HeaderError} when the header is missing, unreadable or lacks a required column
  */
-export async function* stageRows(
+export async function* copyLines(
   bytes: ReadableStream<Uint8Array>,
   stats: StageStats,
-  opts: { keepRaw: boolean },
+  sink: RowSink,
 ): AsyncGenerator<string> {
   let header: HeaderMap | undefined;
   let out = "";
@@ -56,14 +91,13 @@ export async function* stageRows(
       else {
         const r = convertRow(rec.fields, header);
         if (r.ok) {
-          const plain = !needsEscape(rec.raw);
-          out += copyRow([rec.line, opts.keepRaw ? rec.raw : null, null, ...r.values], plain);
+          out += sink.good(rec, r.values, !needsEscape(rec.raw));
           continue;
         }
         reason = r.reason;
       }
       stats.rejected++;
-      out += copyRow([rec.line, rec.raw, reason ?? "unreadable record", ...NULLS]);
+      out += sink.bad({ line: rec.line, raw: rec.raw, reason: reason ?? "unreadable record" });
     }
     if (out.length >= FLUSH_CHARS) {
       yield out;

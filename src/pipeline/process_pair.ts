@@ -42,6 +42,10 @@ export interface PipelineContext {
   fetch?: typeof fetch;
   /** Metrics hooks. */
   observer?: PairObserver;
+  /** Awaited before every HTTP request (the daemon's per-host rate limit). */
+  beforeRequest?: (url: string, signal?: AbortSignal) => Promise<void>;
+  /** Sleep used between retries (the daemon's clock). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** One unit of work. */
@@ -75,8 +79,10 @@ export interface PairOutcome {
   loadId?: number;
   /** Counts, when loaded. */
   counts?: LoadCounts;
-  /** Wall time, in seconds. */
+  /** Wall time, in seconds (fetch and load). */
   seconds: number;
+  /** Time spent in the database load, in seconds (when a load ran). */
+  loadSeconds?: number;
   /** Whether a failure is worth retrying later (false for permanent HTTP errors). */
   retryable?: boolean;
 }
@@ -114,6 +120,8 @@ export async function processPair(ctx: PipelineContext, job: PairJob): Promise<P
       archive: ctx.archive,
       signal: ctx.signal,
       fetch: ctx.fetch,
+      sleep: ctx.sleep,
+      beforeAttempt: ctx.beforeRequest,
       onAttempt: (a) => ctx.observer?.fetchAttempt?.(job.source.asset, a.outcome, a.seconds),
       onRetry: (r) =>
         log.warn("fetch.retry", { attempt: r.attempt, delay_ms: r.delayMs, reason: r.reason }),
@@ -192,6 +200,8 @@ async function loadBody(
       seconds: secondsSince(started),
     };
   }
+  const loadStarted = performance.now();
+  log.debug("load.start", { bytes: body.bytes });
   try {
     const r = await loadFile(ctx.db, {
       schema: ctx.config.database.schema,
@@ -207,6 +217,7 @@ async function loadBody(
       lock: job.lock,
     });
     const seconds = secondsSince(started);
+    const loadSeconds = secondsSince(loadStarted);
     switch (r.status) {
       case "loaded":
         if (r.extraHeaders.length > 0) log.warn("load.extra_headers", { ignored: r.extraHeaders });
@@ -231,6 +242,7 @@ async function loadBody(
           loadId: r.loadId,
           counts: r.counts,
           seconds,
+          loadSeconds,
         };
       case "unchanged":
         log.info("load.unchanged", { load_id: r.loadId, duration_ms: Math.round(seconds * 1000) });

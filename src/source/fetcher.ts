@@ -71,6 +71,8 @@ export interface FetchOptions {
   random?: () => number;
   /** Called after every attempt. */
   onAttempt?: (r: AttemptReport) => void;
+  /** Awaited before every attempt (a per-host rate limit). */
+  beforeAttempt?: (url: string, signal?: AbortSignal) => Promise<void>;
   /** Called before sleeping for a retry. */
   onRetry?: (r: { attempt: number; delayMs: number; reason: string }) => void;
 }
@@ -130,6 +132,7 @@ export async function fetchToArchive(opts: FetchOptions): Promise<Fetched> {
       await sleep(delay, opts.signal);
     }
     opts.signal?.throwIfAborted();
+    await opts.beforeAttempt?.(opts.url, opts.signal);
     const started = performance.now();
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;

@@ -1,0 +1,71 @@
+/**
+ * The `/status` document and the readiness check, read from the database and
+ * the daemon's in-memory status. Nothing secret is included.
+ *
+ * @module
+ */
+import { type Database, quoteIdent } from "../db/database.ts";
+import { isMigrated } from "../db/migrate.ts";
+import type { DaemonStatus } from "../daemon/daemon.ts";
+import type { ReadyResult } from "../health/app.ts";
+
+/** Readiness: the database answers and every migration is applied. */
+export async function checkReady(db: Database, schema: string): Promise<ReadyResult> {
+  try {
+    await db.query("SELECT 1");
+  } catch (e) {
+    return { ok: false, reason: `database unavailable: ${(e as Error).message}` };
+  }
+  if (!(await isMigrated(db, schema))) return { ok: false, reason: "migrations not applied" };
+  return { ok: true };
+}
+
+/** Options for {@linkcode statusDocument}. */
+export interface StatusOptions {
+  /** Database. */
+  db: Database;
+  /** Schema. */
+  schema: string;
+  /** The daemon's status, when a daemon runs. */
+  daemon?: DaemonStatus;
+  /** Program version. */
+  version: string;
+}
+
+/** Latest load per (asset, cycle), what is due next, and the last error. */
+export async function statusDocument(o: StatusOptions): Promise<Record<string, unknown>> {
+  const s = quoteIdent(o.schema);
+  const latest = await o.db.query(
+    `SELECT DISTINCT ON (asset, cycle) asset, cycle, to_char(gas_day, 'YYYY-MM-DD') AS gas_day,
+       load_id::int AS load_id, left(sha256, 12) AS sha256, rows_read, inserted, updated,
+       unchanged, quarantined, finished_at
+     FROM ${s}.load_ledger WHERE status = 'loaded'
+     ORDER BY asset, cycle, gas_day DESC, load_id DESC`,
+  );
+  const [lastFailure] = await o.db.query(
+    `SELECT asset, cycle, to_char(gas_day, 'YYYY-MM-DD') AS gas_day, load_id::int AS load_id,
+       error, finished_at
+     FROM ${s}.load_ledger WHERE status = 'failed' ORDER BY load_id DESC LIMIT 1`,
+  );
+  const upcoming = await o.db.query(
+    `SELECT source, asset, to_char(gas_day, 'YYYY-MM-DD') AS gas_day, cycle, status, attempts,
+       next_check_at, last_error
+     FROM ${s}.poll_state WHERE status <> 'loaded' ORDER BY next_check_at LIMIT 20`,
+  );
+  const d = o.daemon;
+  return {
+    version: o.version,
+    latest_loads: latest,
+    next_checks: upcoming,
+    daemon: d
+      ? {
+        last_sweep_at: d.lastSweepAt?.toISOString(),
+        last_sweep: d.lastSweep,
+        next_sweep_at: d.nextSweepAt?.toISOString(),
+        next_reason: d.nextReason,
+        last_error: d.lastError,
+      }
+      : undefined,
+    last_failed_load: lastFailure ?? null,
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The daemon's memory, in PostgreSQL: which pairs it has looked at, how that
+ * ended and when to look again. Claiming a pair moves its `next_check_at` past
+ * a lease, atomically, so replicas sharing the database never poll the same
+ * pair at once and a crashed poller's pairs come back after the lease.
+ *
+ * @module
+ */
+import { type Queryable, quoteIdent } from "../db/database.ts";
+import type { IsoDate } from "../domain/gas_day.ts";
+
+/** A pair this poller now owns until its lease ends. */
+export interface Claimed {
+  /** Gas day. */
+  gasDay: IsoDate;
+  /** Cycle label. */
+  cycle: string;
+  /** Status before the claim (`pending` for a pair never seen). */
+  status: string;
+  /** Consecutive looks without data so far. */
+  attempts: number;
+}
+
+/** Options for {@linkcode claimDue}. */
+export interface ClaimOptions {
+  /** Schema of the tables. */
+  schema: string;
+  /** Source name. */
+  source: string;
+  /** Asset code. */
+  asset: string;
+  /** Candidate pairs (due by the calendar). */
+  pairs: readonly { gasDay: IsoDate; cycle: string }[];
+  /** The poller's clock. */
+  now: Date;
+  /** How long a claim lasts without an answer. */
+  leaseSeconds: number;
+}
+
+/**
+ * Claim every candidate pair that is new or whose `next_check_at` has come;
+ * returns the ones claimed (the others are not due yet or belong to another
+ * poller's lease).
+ */
+export async function claimDue(db: Queryable, o: ClaimOptions): Promise<Claimed[]> {
+  if (o.pairs.length === 0) return [];
+  return await db.query<Claimed>(
+    `INSERT INTO ${quoteIdent(o.schema)}.poll_state AS p
+       (source, asset, gas_day, cycle, status, attempts, first_checked_at, last_checked_at, next_check_at)
+     SELECT $1, $2, u.d::date, u.c, 'pending', 0, $5::timestamptz, $5::timestamptz,
+            $5::timestamptz + make_interval(secs => $6)
+     FROM unnest($3::text[], $4::text[]) AS u(d, c)
+     ON CONFLICT (source, gas_day, cycle) DO UPDATE SET next_check_at = EXCLUDED.next_check_at
+       WHERE p.next_check_at <= $5::timestamptz
+     RETURNING to_char(p.gas_day, 'YYYY-MM-DD') AS "gasDay", p.cycle, p.status, p.attempts`,
+    [
+      o.source,
+      o.asset,
+      o.pairs.map((p) => p.gasDay),
+      o.pairs.map((p) => p.cycle),
+      o.now.toISOString(),
+      o.leaseSeconds,
+    ],
+  );
+}
+
+/** What to store after a look. */
+export interface LookRecord {
+  /** Schema of the tables. */
+  schema: string;
+  /** Source name. */
+  source: string;
+  /** Gas day. */
+  gasDay: IsoDate;
+  /** Cycle label. */
+  cycle: string;
+  /** New status. */
+  status: "pending" | "not_posted" | "loaded" | "failed";
+  /** Consecutive looks without data, after this one. */
+  attempts: number;
+  /** When the look happened. */
+  checkedAt: Date;
+  /** When to look again. */
+  nextCheckAt: Date;
+  /** sha256 of the body seen, if any. */
+  sha256?: string;
+  /** Why it failed or is not posted. */
+  error?: string;
+}
+
+/** Store the result of a look, releasing the claim. */
+export async function recordLook(db: Queryable, r: LookRecord): Promise<void> {
+  await db.query(
+    `UPDATE ${quoteIdent(r.schema)}.poll_state
+     SET status = $4, attempts = $5, last_checked_at = $6, next_check_at = $7,
+         last_sha256 = coalesce($8, last_sha256), last_error = $9
+     WHERE source = $1 AND gas_day = $2 AND cycle = $3`,
+    [
+      r.source,
+      r.gasDay,
+      r.cycle,
+      r.status,
+      r.attempts,
+      r.checkedAt.toISOString(),
+      r.nextCheckAt.toISOString(),
+      r.sha256 ?? null,
+      r.error ?? null,
+    ],
+  );
+}
+
+/** The earliest `next_check_at` after `now` among `source`'s pairs from `fromDay` on. */
+export async function earliestNextCheck(
+  db: Queryable,
+  o: { schema: string; source: string; fromDay: IsoDate; now: Date },
+): Promise<Date | undefined> {
+  const [r] = await db.query<{ t: string | null }>(
+    `SELECT min(next_check_at) AS t FROM ${quoteIdent(o.schema)}.poll_state
+     WHERE source = $1 AND gas_day >= $2 AND next_check_at > $3`,
+    [o.source, o.fromDay, o.now.toISOString()],
+  );
+  return r?.t ? new Date(r.t) : undefined;
+}
