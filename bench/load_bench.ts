@@ -56,8 +56,23 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 /** Runs in the child: one size, everything measured here. */
 async function child(rows: number, runs: number): Promise<SizeResult> {
+  // Peak RSS is sampled only while the pipeline loads: the ceiling COPY and the
+  // file hashing around it are not the pipeline's memory.
   let peak = 0;
-  const sampler = setInterval(() => (peak = Math.max(peak, Deno.memoryUsage().rss)), 20);
+  let measuring = false;
+  const sample = () => {
+    if (measuring) peak = Math.max(peak, Deno.memoryUsage().rss);
+  };
+  const sampler = setInterval(sample, 20);
+  const pipelineRun = async (fn: () => Promise<void>) => {
+    measuring = true;
+    try {
+      await fn();
+    } finally {
+      sample();
+      measuring = false;
+    }
+  };
   const [fileA, fileB] = files(rows);
   const bytes = (await Deno.stat(fileA)).size;
   const [shaA, shaB] = [await sha256File(fileA), await sha256File(fileB)];
@@ -97,28 +112,34 @@ async function child(rows: number, runs: number): Promise<SizeResult> {
       await db.query("TRUNCATE staging.operational_capacity");
       peak = Math.max(peak, Deno.memoryUsage().rss);
       fresh.push(
-        await timed(async () => {
-          const o = await loadFile(db, req(fileA, shaA, true));
-          if (o.status !== "loaded" || o.counts.inserted !== rows) {
-            throw new Error(`fresh: ${JSON.stringify(o)}`);
-          }
-        }),
+        await timed(() =>
+          pipelineRun(async () => {
+            const o = await loadFile(db, req(fileA, shaA, true));
+            if (o.status !== "loaded" || o.counts.inserted !== rows) {
+              throw new Error(`fresh: ${JSON.stringify(o)}`);
+            }
+          })
+        ),
       );
       update.push(
-        await timed(async () => {
-          const o = await loadFile(db, req(fileB, shaB, true));
-          if (o.status !== "loaded" || o.counts.updated + o.counts.unchanged !== rows) {
-            throw new Error(`update: ${JSON.stringify(o)}`);
-          }
-        }),
+        await timed(() =>
+          pipelineRun(async () => {
+            const o = await loadFile(db, req(fileB, shaB, true));
+            if (o.status !== "loaded" || o.counts.updated + o.counts.unchanged !== rows) {
+              throw new Error(`update: ${JSON.stringify(o)}`);
+            }
+          })
+        ),
       );
       unchanged.push(
-        await timed(async () => {
-          const o = await loadFile(db, req(fileB, shaB, true));
-          if (o.status !== "loaded" || o.counts.unchanged !== rows) {
-            throw new Error(`unchanged: ${JSON.stringify(o)}`);
-          }
-        }),
+        await timed(() =>
+          pipelineRun(async () => {
+            const o = await loadFile(db, req(fileB, shaB, true));
+            if (o.status !== "loaded" || o.counts.unchanged !== rows) {
+              throw new Error(`unchanged: ${JSON.stringify(o)}`);
+            }
+          })
+        ),
       );
       await db.query("VACUUM staging.operational_capacity").catch(() => {});
     }

@@ -76,8 +76,6 @@ export interface SourceConfig {
   baseUrl: string;
   /** Which report to fetch. */
   report: ReportKind;
-  /** Target table (in the configured schema). */
-  table: string;
   /** `searchType=` request parameter (`ALL` or `NOM`). */
   searchType: string;
   /** Cycles to poll by default. */
@@ -228,10 +226,6 @@ export function buildConfig(doc: unknown, origin: string): Config {
           "an http(s) URL with host and no path, e.g. https://twtransfer.energytransfer.com",
       }).replace(/\/$/, ""),
       report: s.oneOf("report", "operationally-available", REPORTS),
-      table: s.string("table", "operational_capacity", {
-        pattern: IDENT,
-        expected: "an SQL identifier",
-      }),
       searchType: s.string("search_type", "ALL", {
         pattern: /^[A-Z]{1,10}$/,
         expected: "ALL or NOM",

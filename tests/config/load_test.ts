@@ -70,7 +70,6 @@ const EXPECTED_DEFAULTS = {
     asset: "TW",
     baseUrl: "https://twtransfer.energytransfer.com",
     report: "operationally-available",
-    table: "operational_capacity",
     searchType: "ALL",
     cycles: ["timely", "evening", "intraday1", "intraday2", "intraday3", "final"],
     params: { searchString: "", locType: "ALL", locZone: "ALL" },

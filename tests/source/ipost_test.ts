@@ -12,7 +12,6 @@ function source(over: Partial<SourceConfig> = {}): SourceConfig {
     asset: "TW",
     baseUrl: "https://twtransfer.energytransfer.com",
     report: "operationally-available",
-    table: "operational_capacity",
     searchType: "ALL",
     cycles: ["timely", "final"],
     params: { searchString: "", locType: "ALL", locZone: "ALL" },

@@ -34,3 +34,19 @@ export function memoryLogger(): { log: Logger; lines: string[] } {
   const log = new Logger({ level: "debug", format: "json", write: (l) => lines.push(l) });
   return { log, lines };
 }
+
+/**
+ * Write the repository's `config.yaml` into `dir` with some `key: value`
+ * lines replaced (e.g. `{ requests_per_minute: "6000" }`); returns its path.
+ */
+export async function writeConfig(dir: string, values: Record<string, string>): Promise<string> {
+  let text = await Deno.readTextFile(new URL("../../config.yaml", import.meta.url));
+  for (const [key, value] of Object.entries(values)) {
+    const re = new RegExp(`^([ \\t]*${key}:)[^#\\n]*?([ \\t]+#.*)?$`, "m");
+    if (!re.test(text)) throw new Error(`config.yaml has no key ${key}`);
+    text = text.replace(re, (_m, k: string, comment?: string) => `${k} ${value}${comment ?? ""}`);
+  }
+  const path = `${dir}/config.yaml`;
+  await Deno.writeTextFile(path, text);
+  return path;
+}

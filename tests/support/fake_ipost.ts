@@ -53,9 +53,12 @@ export interface FakeIpost {
   requests: SeenRequest[];
   /**
    * Script the answers for a pair: replies are used in order, the last one
-   * repeats. Unscripted pairs answer header-only (not posted yet).
+   * repeats; or a function of the pair's request count (from 0). Unscripted
+   * pairs get the default reply.
    */
-  script(key: string, replies: FakeReply[]): void;
+  script(key: string, replies: FakeReply[] | ((n: number) => FakeReply)): void;
+  /** The reply of unscripted pairs (header-only, i.e. not posted, at first). */
+  setDefault(reply: (key: string) => FakeReply): void;
   /** Requests seen for one pair. */
   count(key: string): number;
   /** Stop the server. */
@@ -64,7 +67,11 @@ export interface FakeIpost {
 
 /** Start the fake on 127.0.0.1 with an OS-chosen port. */
 export function startFakeIpost(): FakeIpost {
-  const scripts = new Map<string, { replies: FakeReply[]; used: number }>();
+  const scripts = new Map<
+    string,
+    { replies: FakeReply[] | ((n: number) => FakeReply); used: number }
+  >();
+  let fallback: (key: string) => FakeReply = () => ({ kind: "header_only" });
   const requests: SeenRequest[] = [];
   const hanging = new Set<AbortController>();
 
@@ -94,9 +101,11 @@ export function startFakeIpost(): FakeIpost {
     if (toIpostDate(gasDay) !== query.gasDay) return bad("gasDay round trip");
     seen.key = pairKey(m[1], gasDay, Number(query.cycle));
     const s = scripts.get(seen.key);
-    let reply: FakeReply = { kind: "header_only" };
+    let reply = fallback(seen.key);
     if (s) {
-      reply = s.replies[Math.min(s.used, s.replies.length - 1)];
+      reply = typeof s.replies === "function"
+        ? s.replies(s.used)
+        : s.replies[Math.min(s.used, s.replies.length - 1)];
       s.used++;
     }
     const res = await answer(reply, hanging);
@@ -117,6 +126,9 @@ export function startFakeIpost(): FakeIpost {
     requests,
     script(key, replies) {
       scripts.set(key, { replies, used: 0 });
+    },
+    setDefault(reply) {
+      fallback = reply;
     },
     count(key) {
       return requests.filter((r) => r.key === key).length;

@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { main } from "../../src/main.ts";
+import { pairKey, startFakeIpost } from "../support/fake_ipost.ts";
+import { freshDatabase } from "../support/db.ts";
+import { readFixture, writeConfig } from "../support/env.ts";
+
+Deno.test("backfill: dry-run prints the plan and touches nothing", async () => {
+  let out = "";
+  const code = await main(
+    [
+      "backfill",
+      "--from",
+      "2024-01-01",
+      "--to",
+      "2024-01-03",
+      "--cycles",
+      "timely,final",
+      "--dry-run",
+    ],
+    // An unreachable database and site: a dry run must not need either.
+    { env: { DB_PORT: "1", API_URL: "http://127.0.0.1:1" }, print: (t) => (out += t) },
+  );
+  assert.equal(code, 0);
+  assert.match(out, /2024-01-01 tw-oac: Timely, Final/);
+  assert.match(out, /2024-01-03 tw-oac: Timely, Final/);
+  assert.match(out, /6 pairs, 6 requests/);
+});
+
+Deno.test("backfill: loads a range, then resumes without fetching what is loaded", async () => {
+  const fake = startFakeIpost();
+  const t = await freshDatabase();
+  const dataDir = await Deno.makeTempDir({ prefix: "tec-backfill-" });
+  const env = {
+    API_URL: fake.url,
+    DB_HOST: t.config.host,
+    DB_PORT: String(t.config.port),
+    DB_NAME: t.config.name,
+    DB_USER: t.config.user,
+    DATA_DIR: dataDir,
+    LOG_FORMAT: "json",
+  };
+  try {
+    const body = await readFixture("tw_good_8rows.csv");
+    // Day 2's Final is not posted on the first pass.
+    let day2Final = false;
+    fake.setDefault((key) =>
+      key === pairKey("TW", "2024-01-02", 5) && !day2Final
+        ? { kind: "header_only" }
+        : { kind: "csv", body }
+    );
+    const logs: string[] = [];
+    const config = await writeConfig(dataDir, { requests_per_minute: "6000" });
+    const args = [
+      "backfill",
+      "--config",
+      config,
+      "--from",
+      "2024-01-01",
+      "--to",
+      "2024-01-03",
+      "--cycles",
+      "timely,final",
+    ];
+    const first = await main(args, { env, logWrite: (l) => logs.push(l) });
+    assert.equal(first, 3, "one pair not posted yet");
+    assert.equal(fake.requests.length, 6);
+    assert.ok(logs.some((l) => l.includes('"backfill.progress"') && l.includes('"done":6')));
+    day2Final = true;
+    const second = await main(args, { env, logWrite: (l) => logs.push(l) });
+    assert.equal(second, 0);
+    assert.equal(fake.requests.length, 7, "only the missing pair was fetched again");
+    const [{ n }] = await t.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM staging.load_ledger WHERE status = 'loaded'",
+    );
+    assert.equal(n, 6);
+  } finally {
+    await fake.close();
+    await t.drop();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
