@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Proves the shipped program needs nothing beside itself: the `deno bundle`
+# output, copied alone into an empty directory (no node_modules, no deno.json,
+# no config.yaml, no sql/), runs --version and --help, loads a file from the
+# fake ipost server into PostgreSQL with --once, then runs as a daemon whose
+# /metrics passes promtool, whose `healthcheck` command answers 0, and which
+# stops cleanly on SIGTERM.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$repo"
+
+deno task bundle >/dev/null
+work="$(mktemp -d)"
+db="tec_bundle_$$"
+fake_pid=""
+daemon_pid=""
+cleanup() {
+  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null || true
+  [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null || true
+  psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cp dist/tec-pipeline.js "$work/"
+cd "$work"
+[ "$(ls -A)" = "tec-pipeline.js" ] || { echo "FAIL: the directory is not empty besides the bundle"; exit 1; }
+flags=(run --no-config --no-lock --allow-net --allow-env --allow-read="$work" --allow-write="$work/data")
+run() { deno "${flags[@]}" tec-pipeline.js "$@"; }
+
+version="$(run --version)"
+echo "$version" | grep -Eq '^tec-pipeline [0-9]+\.[0-9]+\.[0-9]+$' || { echo "FAIL: --version said: $version"; exit 1; }
+echo "PASS  --version: $version"
+run --help | grep -q -- '--params key=value' || { echo "FAIL: --help"; exit 1; }
+echo "PASS  --help"
+
+fixture="$repo/tests/fixtures/tw_good_8rows.csv"
+deno run -A "$repo/tests/support/serve_fake.ts" "TW|2024-01-17|0=$fixture" >"$work/fake.url" &
+fake_pid=$!
+for _ in $(seq 1 100); do [ -s "$work/fake.url" ] && break; sleep 0.1; done
+api="$(head -1 "$work/fake.url")"
+psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE $db" >/dev/null
+
+export API_URL="$api" DB_HOST=127.0.0.1 DB_PORT=5432 DB_NAME="$db" DB_USER=postgres \
+  DATA_DIR="$work/data" LOG_FORMAT=json
+run --once --params gasDay=2024-01-17 cycle=0 2>"$work/once.log" || {
+  cat "$work/once.log"; echo "FAIL: --once load"; exit 1;
+}
+rows="$(psql -h 127.0.0.1 -U postgres -d "$db" -tAc "SELECT count(*) FROM staging.operational_capacity WHERE gas_day = '2024-01-17' AND cycle = 'Timely'")"
+[ "$rows" = "8" ] || { echo "FAIL: expected 8 rows, found $rows"; exit 1; }
+echo "PASS  --once loaded $rows rows from the fake ipost server (no files beside the bundle)"
+
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+export HEALTH_ADDR="127.0.0.1:$port"
+deno "${flags[@]}" tec-pipeline.js --params cycle=0 2>"$work/daemon.log" &
+daemon_pid=$!
+ready=""
+for _ in $(seq 1 100); do
+  if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then ready=1; break; fi
+  sleep 0.2
+done
+[ -n "$ready" ] || { cat "$work/daemon.log"; echo "FAIL: /readyz never answered 200"; exit 1; }
+echo "PASS  daemon /readyz 200"
+run healthcheck || { echo "FAIL: healthcheck command"; exit 1; }
+echo "PASS  healthcheck command"
+curl -fsS "http://127.0.0.1:$port/metrics" >"$work/metrics.txt"
+grep -q '^tec_files_total' "$work/metrics.txt" || grep -q '^# TYPE tec_files_total counter' "$work/metrics.txt" || {
+  echo "FAIL: /metrics lacks tec_files_total"; exit 1;
+}
+if command -v promtool >/dev/null 2>&1; then
+  promtool check metrics <"$work/metrics.txt" || { echo "FAIL: promtool check metrics"; exit 1; }
+  echo "PASS  promtool check metrics on the live /metrics"
+else
+  echo "FAIL: promtool missing (apt-get install prometheus)"; exit 1
+fi
+curl -fsS "http://127.0.0.1:$port/status" | grep -q '"latest_loads"' || { echo "FAIL: /status"; exit 1; }
+echo "PASS  /status"
+kill -TERM "$daemon_pid"
+status=0
+wait "$daemon_pid" || status=$?
+daemon_pid=""
+[ "$status" -eq 0 ] || { cat "$work/daemon.log"; echo "FAIL: daemon exit $status after SIGTERM"; exit 1; }
+echo "PASS  SIGTERM: daemon exit 0"
+echo "bundle check: PASS"

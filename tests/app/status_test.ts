@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { checkReady, statusDocument } from "../../src/app/status.ts";
+import { isAlive } from "../../src/app/daemon_command.ts";
+import { migrate } from "../../src/db/migrate.ts";
+import { loadFile } from "../../src/load/load_file.ts";
+import { findCycle } from "../../src/domain/cycles.ts";
+import { freshDatabase } from "../support/db.ts";
+import { readFixture } from "../support/env.ts";
+
+Deno.test("readiness: not ready before migrations, ready after", async () => {
+  const t = await freshDatabase();
+  try {
+    const before = await checkReady(t.db, "staging");
+    assert.deepEqual(before, { ok: false, reason: "migrations not applied" });
+    await migrate(t.db, { schema: "staging" });
+    assert.deepEqual(await checkReady(t.db, "staging"), { ok: true });
+  } finally {
+    await t.drop();
+  }
+});
+
+Deno.test("readiness: an unreachable database is reported, not thrown", async () => {
+  const t = await freshDatabase();
+  await t.drop();
+  const r = await checkReady(t.db, "staging").catch((e) => ({ ok: "threw", e }));
+  assert.equal(r.ok, false);
+});
+
+Deno.test("status: latest load per (asset, cycle) and the last failure", async () => {
+  const t = await freshDatabase();
+  try {
+    await migrate(t.db, { schema: "staging" });
+    const bytes = await readFixture("tw_good_8rows.csv");
+    const base = {
+      schema: "staging",
+      source: "tw-oac",
+      asset: "TW",
+      cycle: findCycle("timely")!,
+      url: "http://x",
+      bytes: bytes.length,
+      open: () => Promise.resolve(new Blob([bytes as BlobPart]).stream()),
+    };
+    await loadFile(t.db, { ...base, gasDay: "2024-01-16", sha256: "a".repeat(64) });
+    await loadFile(t.db, { ...base, gasDay: "2024-01-17", sha256: "b".repeat(64) });
+    const broken = new TextEncoder().encode('"Loc","X"\r\n"1","2"\r\n');
+    await loadFile(t.db, {
+      ...base,
+      gasDay: "2024-01-18",
+      sha256: "c".repeat(64),
+      open: () => Promise.resolve(new Blob([broken]).stream()),
+    }).catch(() => {});
+    const doc = await statusDocument({ db: t.db, schema: "staging", version: "9.9.9" });
+    const latest = doc.latest_loads as Record<string, unknown>[];
+    assert.equal(latest.length, 1);
+    assert.equal(latest[0].gas_day, "2024-01-17");
+    assert.equal(latest[0].cycle, "Timely");
+    assert.equal(latest[0].inserted, 8);
+    const failure = doc.last_failed_load as Record<string, unknown>;
+    assert.equal(failure.gas_day, "2024-01-18");
+    assert.match(String(failure.error), /required headers missing/);
+    assert.equal(doc.version, "9.9.9");
+  } finally {
+    await t.drop();
+  }
+});
+
+Deno.test("liveness: alive until the planned sweep is 15 minutes overdue", () => {
+  const start = new Date("2026-01-01T00:00:00Z");
+  const at = (min: number) => new Date(start.getTime() + min * 60_000);
+  assert.equal(isAlive({}, at(14), start), true);
+  assert.equal(isAlive({}, at(16), start), false);
+  const status = { nextSweepAt: at(30) };
+  assert.equal(isAlive(status, at(44), start), true);
+  assert.equal(isAlive(status, at(46), start), false);
+});
