@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { main } from "../src/main.ts";
 import { pairKey, startFakeIpost, TW_HEADER } from "./support/fake_ipost.ts";
 import { freshDatabase, type TestDatabase } from "./support/db.ts";
-import { readFixture, readSample } from "./support/env.ts";
+import { programEnv, readFixture, readSample } from "./support/env.ts";
 
 interface Run {
   code: number;
@@ -15,15 +15,7 @@ async function harness() {
   const fake = startFakeIpost();
   const t: TestDatabase = await freshDatabase();
   const dataDir = await Deno.makeTempDir({ prefix: "tec-main-" });
-  const env: Record<string, string> = {
-    API_URL: fake.url,
-    DB_HOST: t.config.host,
-    DB_PORT: String(t.config.port),
-    DB_NAME: t.config.name,
-    DB_USER: t.config.user,
-    DATA_DIR: dataDir,
-    LOG_FORMAT: "json",
-  };
+  const env = programEnv({ apiUrl: fake.url, db: t.config, dataDir });
   const run = async (
     argv: string[],
     extraEnv: Record<string, string> = {},

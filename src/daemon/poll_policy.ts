@@ -5,6 +5,7 @@
  * @module
  */
 import type { PairStatus } from "../pipeline/process_pair.ts";
+import type { PollStatus } from "./poll_state.ts";
 
 /** Timing knobs, from the `daemon` config section. */
 export interface PollPolicy {
@@ -46,4 +47,14 @@ export function nextDelaySeconds(r: LookResult, p: PollPolicy): number {
   // Not posted yet, or a transient failure: back off, doubling.
   const n = attemptsAfter(r);
   return Math.min(p.probeMaxSeconds, p.probeInitialSeconds * 2 ** Math.max(0, n - 1));
+}
+
+/**
+ * The stored status after a look: unchanged bytes are still `loaded`; a pair
+ * another replica was loading keeps whatever it had.
+ */
+export function statusAfter(outcome: PairStatus, previous: PollStatus): PollStatus {
+  if (outcome === "unchanged") return "loaded";
+  if (outcome === "locked") return previous;
+  return outcome;
 }

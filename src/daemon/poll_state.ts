@@ -9,6 +9,9 @@
 import { type Queryable, quoteIdent } from "../db/database.ts";
 import type { IsoDate } from "../domain/gas_day.ts";
 
+/** What the daemon knows of a pair (see `sql/002_poll_state.sql`). */
+export type PollStatus = "pending" | "not_posted" | "loaded" | "failed";
+
 /** A pair this poller now owns until its lease ends. */
 export interface Claimed {
   /** Gas day. */
@@ -16,7 +19,7 @@ export interface Claimed {
   /** Cycle label. */
   cycle: string;
   /** Status before the claim (`pending` for a pair never seen). */
-  status: string;
+  status: PollStatus;
   /** Consecutive looks without data so far. */
   attempts: number;
 }
@@ -75,7 +78,7 @@ export interface LookRecord {
   /** Cycle label. */
   cycle: string;
   /** New status. */
-  status: "pending" | "not_posted" | "loaded" | "failed";
+  status: PollStatus;
   /** Consecutive looks without data, after this one. */
   attempts: number;
   /** When the look happened. */
@@ -106,6 +109,18 @@ export async function recordLook(db: Queryable, r: LookRecord): Promise<void> {
       r.sha256 ?? null,
       r.error ?? null,
     ],
+  );
+}
+
+/** Give a claimed pair back untouched, due at `now` (shutdown before it was looked at). */
+export async function releaseClaim(
+  db: Queryable,
+  o: { schema: string; source: string; gasDay: IsoDate; cycle: string; now: Date },
+): Promise<void> {
+  await db.query(
+    `UPDATE ${quoteIdent(o.schema)}.poll_state SET next_check_at = $4
+     WHERE source = $1 AND gas_day = $2 AND cycle = $3`,
+    [o.source, o.gasDay, o.cycle, o.now.toISOString()],
   );
 }
 

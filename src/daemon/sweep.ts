@@ -16,8 +16,8 @@ import {
 } from "../pipeline/process_pair.ts";
 import { mapPool } from "../pipeline/pool.ts";
 import type { Clock } from "./clock.ts";
-import { claimDue, type Claimed, recordLook } from "./poll_state.ts";
-import { attemptsAfter, nextDelaySeconds } from "./poll_policy.ts";
+import { claimDue, type Claimed, recordLook, releaseClaim } from "./poll_state.ts";
+import { attemptsAfter, nextDelaySeconds, statusAfter } from "./poll_policy.ts";
 import { restrictedSources, type Restriction } from "./restrict.ts";
 
 /** Everything a sweep needs. */
@@ -94,28 +94,11 @@ export async function sweep(s: SweepContext): Promise<SweepReport> {
   // Oldest first: a gas day about to leave the window goes before tomorrow's.
   work.sort((a, b) => a.job.gasDay.localeCompare(b.job.gasDay));
   await mapPool(work, ctx.config.daemon.concurrency, async ({ job, claim }) => {
-    const record = (
-      status: "pending" | "not_posted" | "loaded" | "failed",
-      o: Partial<PairOutcome>,
-      next: Date,
-      attempts: number,
-    ) =>
-      recordLook(ctx.db, {
-        schema,
-        source: job.source.name,
-        gasDay: job.gasDay,
-        cycle: job.cycle.label,
-        status,
-        attempts,
-        checkedAt: clock.now(),
-        nextCheckAt: next,
-        sha256: o.sha256,
-        error: o.reason,
-      });
+    const where = { schema, source: job.source.name, gasDay: job.gasDay, cycle: job.cycle.label };
     if (s.stop.aborted) {
       // Hand the claim back so the next start (or another replica) takes it at once.
       report.deferred++;
-      await record(claim.status as "pending", {}, clock.now(), claim.attempts).catch(() => {});
+      await releaseClaim(ctx.db, { ...where, now: clock.now() }).catch(() => {});
       return;
     }
     let outcome: PairOutcome;
@@ -138,12 +121,15 @@ export async function sweep(s: SweepContext): Promise<SweepReport> {
       previousAttempts: claim.attempts,
     };
     const next = new Date(clock.now().getTime() + nextDelaySeconds(look, ctx.config.daemon) * 1000);
-    const status = outcome.status === "unchanged"
-      ? "loaded"
-      : outcome.status === "locked"
-      ? (claim.status as "pending")
-      : outcome.status;
-    await record(status, outcome, next, attemptsAfter(look)).catch((e) =>
+    await recordLook(ctx.db, {
+      ...where,
+      status: statusAfter(outcome.status, claim.status),
+      attempts: attemptsAfter(look),
+      checkedAt: clock.now(),
+      nextCheckAt: next,
+      sha256: outcome.sha256,
+      error: outcome.reason,
+    }).catch((e) =>
       ctx.log.warn("sweep.record_failed", {
         gas_day: job.gasDay,
         cycle: job.cycle.label,

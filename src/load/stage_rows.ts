@@ -57,7 +57,9 @@ const NULLS: null[] = new Array(CAPACITY_COLUMNS.length).fill(null);
 export function stagingSink(keepRaw: boolean): RowSink {
   return {
     good: (rec, values, plain) =>
-      copyRow([rec.line, keepRaw ? rec.raw : null, null, ...values], plain),
+      keepRaw
+        ? copyRow([rec.line, rec.raw, null, ...values], plain)
+        : `${rec.line}\t\\N\t\\N\t${copyRow(values, plain)}`,
     bad: (r) => copyRow([r.line, r.raw, r.reason, ...NULLS]),
   };
 }

@@ -141,7 +141,8 @@ export class CsvRecordReader {
     for (;;) {
       const nl = buf.indexOf("\n", pos);
       if (nl < 0) break;
-      this.#takeLine(buf.slice(pos, nl), out);
+      const cr = nl > pos && buf.charCodeAt(nl - 1) === 13;
+      this.#takeLine(buf.slice(pos, cr ? nl - 1 : nl), cr, out);
       pos = nl + 1;
     }
     this.#buf = buf.slice(pos);
@@ -160,7 +161,8 @@ export class CsvRecordReader {
     if (this.#buf.length > 0) {
       const last = this.#buf;
       this.#buf = "";
-      this.#takeLine(last, out);
+      const cr = last.charCodeAt(last.length - 1) === 13;
+      this.#takeLine(cr ? last.slice(0, -1) : last, cr, out);
     }
     // A quoted field still open at the end: its first line is bad, and the
     // lines after it are read again as records of their own (each pass
@@ -175,10 +177,10 @@ export class CsvRecordReader {
     return out;
   }
 
-  #takeLine(text: string, out: CsvRecord[]): void {
+  /** One physical line, without its terminator; `cr` when it ended in CRLF. */
+  #takeLine(line: string, cr: boolean, out: CsvRecord[]): void {
     this.#line++;
     if (this.#pending.length === 0) {
-      const line = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
       if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) return;
       if (line.length > this.#max) {
         out.push({
@@ -201,12 +203,14 @@ export class CsvRecordReader {
         out.push({ line: this.#line, raw: line, fields: null, error: split });
         return;
       }
-      const quotes = quoteCount(line);
+      // Lines of a multi-line record keep their CR so the raw text stays exact.
+      const text = cr ? line + "\r" : line;
       this.#pending = [text];
       this.#pendingStart = this.#line;
-      this.#pendingQuotes = quotes;
+      this.#pendingQuotes = quoteCount(line);
       this.#pendingChars = text.length;
     } else {
+      const text = cr ? line + "\r" : line;
       this.#pending.push(text);
       this.#pendingQuotes += quoteCount(text);
       this.#pendingChars += text.length + 1;
@@ -268,7 +272,10 @@ export class CsvRecordReader {
         : `unbalanced quote: no closing quote within ${this.#max} characters`,
     });
     this.#line = start;
-    for (const text of rest) this.#takeLine(text, out);
+    for (const text of rest) {
+      const cr = text.charCodeAt(text.length - 1) === 13;
+      this.#takeLine(cr ? text.slice(0, -1) : text, cr, out);
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { main } from "../../src/main.ts";
 import { pairKey, startFakeIpost } from "../support/fake_ipost.ts";
 import { freshDatabase } from "../support/db.ts";
-import { readFixture, writeConfig } from "../support/env.ts";
+import { programEnv, readFixture, writeConfig } from "../support/env.ts";
 
 Deno.test("backfill: dry-run prints the plan and touches nothing", async () => {
   let out = "";
@@ -30,15 +30,7 @@ Deno.test("backfill: loads a range, then resumes without fetching what is loaded
   const fake = startFakeIpost();
   const t = await freshDatabase();
   const dataDir = await Deno.makeTempDir({ prefix: "tec-backfill-" });
-  const env = {
-    API_URL: fake.url,
-    DB_HOST: t.config.host,
-    DB_PORT: String(t.config.port),
-    DB_NAME: t.config.name,
-    DB_USER: t.config.user,
-    DATA_DIR: dataDir,
-    LOG_FORMAT: "json",
-  };
+  const env = programEnv({ apiUrl: fake.url, db: t.config, dataDir });
   try {
     const body = await readFixture("tw_good_8rows.csv");
     // Day 2's Final is not posted on the first pass.

@@ -6,7 +6,7 @@ import { expectedPostingTime } from "../../src/schedule/calendar.ts";
 import { pairKey, startFakeIpost } from "../support/fake_ipost.ts";
 import { FakeClock } from "../support/fake_clock.ts";
 import { freshDatabase } from "../support/db.ts";
-import { readFixture, writeConfig } from "../support/env.ts";
+import { programEnv, readFixture, writeConfig } from "../support/env.ts";
 
 const ZONE = "America/Chicago";
 const MIN = 60_000;
@@ -53,16 +53,7 @@ Deno.test({
     const logs: string[] = [];
     let health: { port: number } | undefined;
     const run = main(["--config", configFile], {
-      env: {
-        API_URL: fake.url,
-        DB_HOST: t.config.host,
-        DB_PORT: String(t.config.port),
-        DB_NAME: t.config.name,
-        DB_USER: t.config.user,
-        DATA_DIR: dataDir,
-        HEALTH_ADDR: "127.0.0.1:0",
-        LOG_FORMAT: "json",
-      },
+      env: programEnv({ apiUrl: fake.url, db: t.config, dataDir }),
       clock,
       stop: stop.signal,
       logWrite: (l) => logs.push(l),

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { attemptsAfter, nextDelaySeconds, type PollPolicy } from "../../src/daemon/poll_policy.ts";
+import {
+  attemptsAfter,
+  nextDelaySeconds,
+  type PollPolicy,
+  statusAfter,
+} from "../../src/daemon/poll_policy.ts";
 
 const P: PollPolicy = { probeInitialSeconds: 60, probeMaxSeconds: 900, recheckMinutes: 60 };
 
@@ -31,4 +36,13 @@ Deno.test("poll policy: transient failures back off like missing postings; perma
 Deno.test("poll policy: a pair another replica holds is looked at again soon, attempts kept", () => {
   assert.equal(nextDelaySeconds({ status: "locked", previousAttempts: 3 }, P), 60);
   assert.equal(attemptsAfter({ status: "locked", previousAttempts: 3 }), 3);
+});
+
+Deno.test("poll policy: stored status after a look", () => {
+  assert.equal(statusAfter("unchanged", "loaded"), "loaded");
+  assert.equal(statusAfter("loaded", "not_posted"), "loaded");
+  assert.equal(statusAfter("not_posted", "pending"), "not_posted");
+  assert.equal(statusAfter("failed", "loaded"), "failed");
+  assert.equal(statusAfter("locked", "not_posted"), "not_posted");
+  assert.equal(statusAfter("locked", "pending"), "pending");
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { main } from "../../src/main.ts";
 import { startFakeIpost } from "../support/fake_ipost.ts";
 import { freshDatabase } from "../support/db.ts";
-import { readFixture, writeConfig } from "../support/env.ts";
+import { programEnv, readFixture, writeConfig } from "../support/env.ts";
 
 Deno.test({
   name: "replicas: two daemons on one database load each pair once, with no duplicate rows",
@@ -25,16 +25,7 @@ Deno.test({
     const swept = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
     const runs = [0, 1].map((i) =>
       main(["--config", config], {
-        env: {
-          API_URL: fake.url,
-          DB_HOST: t.config.host,
-          DB_PORT: String(t.config.port),
-          DB_NAME: t.config.name,
-          DB_USER: t.config.user,
-          DATA_DIR: dirs[i],
-          HEALTH_ADDR: "127.0.0.1:0",
-          LOG_FORMAT: "json",
-        },
+        env: programEnv({ apiUrl: fake.url, db: t.config, dataDir: dirs[i] }),
         stop: stops[i].signal,
         logWrite: (l) => {
           if (l.includes('"sweep.done"')) swept[i].resolve();

@@ -4,7 +4,7 @@ import { gasDayAt } from "../../src/domain/gas_day.ts";
 import { pairKey, startFakeIpost, TW_HEADER } from "../support/fake_ipost.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { row } from "../../bench/generate.ts";
-import { writeConfig } from "../support/env.ts";
+import { programEnv, writeConfig } from "../support/env.ts";
 
 const ROWS = 300_000;
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
@@ -68,14 +68,7 @@ async function setup(timeoutSeconds: number) {
   const gasDay = gasDayAt(new Date(), "America/Chicago");
   fake.script(pairKey("TW", gasDay, 0), [{ kind: "csv", body: bigFile(), chunkBytes: 1 << 20 }]);
   const env = {
-    API_URL: fake.url,
-    DB_HOST: t.config.host,
-    DB_PORT: String(t.config.port),
-    DB_NAME: t.config.name,
-    DB_USER: t.config.user,
-    DATA_DIR: dataDir,
-    HEALTH_ADDR: "127.0.0.1:0",
-    LOG_FORMAT: "json",
+    ...programEnv({ apiUrl: fake.url, db: t.config, dataDir }),
     LOG_LEVEL: "debug",
     PATH: Deno.env.get("PATH") ?? "",
     HOME: Deno.env.get("HOME") ?? "",

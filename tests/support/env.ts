@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { DatabaseConfig } from "../../src/config/schema.ts";
 import { Logger } from "../../src/log/logger.ts";
 
 /** Folder of the real published files, when the workplace provides it. */
@@ -49,4 +50,23 @@ export async function writeConfig(dir: string, values: Record<string, string>): 
   const path = `${dir}/config.yaml`;
   await Deno.writeTextFile(path, text);
   return path;
+}
+
+/**
+ * The environment a test run of the program gets: the fake site, a test
+ * database, a data directory, an OS-chosen health port and JSON logs.
+ */
+export function programEnv(
+  o: { apiUrl: string; db: DatabaseConfig; dataDir: string },
+): Record<string, string> {
+  return {
+    API_URL: o.apiUrl,
+    DB_HOST: o.db.host,
+    DB_PORT: String(o.db.port),
+    DB_NAME: o.db.name,
+    DB_USER: o.db.user,
+    DATA_DIR: o.dataDir,
+    HEALTH_ADDR: "127.0.0.1:0",
+    LOG_FORMAT: "json",
+  };
 }
