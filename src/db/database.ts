@@ -69,6 +69,19 @@ export class DatabaseError extends Error {
 }
 
 /**
+ * A COPY the server refused without the driver saying why (SQLSTATE 25P02:
+ * the transaction is aborted). Callers roll back to a savepoint and retry in a
+ * way that reports the real cause.
+ */
+export class CopyRejectedError extends DatabaseError {
+  /** Build the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, { code: "25P02" }, options);
+    this.name = "CopyRejectedError";
+  }
+}
+
+/**
  * Quote an SQL identifier (`my"schema` → `"my""schema"`). Config already
  * restricts names to plain identifiers; quoting is the second guard.
  */

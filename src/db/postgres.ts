@@ -7,7 +7,13 @@ import postgres from "postgres";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { DatabaseConfig } from "../config/schema.ts";
-import { type Database, DatabaseError, type Queryable, type Transaction } from "./database.ts";
+import {
+  CopyRejectedError,
+  type Database,
+  DatabaseError,
+  type Queryable,
+  type Transaction,
+} from "./database.ts";
 
 // deno-lint-ignore ban-types
 type Types = {};
@@ -64,13 +70,33 @@ class PgTransaction implements Transaction {
     }
   }
   async copyIn(text: string, chunks: AsyncIterable<string | Uint8Array>): Promise<void> {
-    // postgres.js 3.4.9 never settles a COPY that the server rejects after the
-    // last chunk was sent (the writable's final callback waits for a
-    // CommandComplete that does not come), so callers COPY only into
-    // constraint-free staging tables, where the server has nothing to reject.
     try {
       const writable = await this.#tx.unsafe(text).writable();
-      await pipeline(Readable.from(chunks, { objectMode: false }), writable);
+      // postgres.js 3.4.9 settles nothing when the server rejects a COPY after
+      // the last chunk went out (a unique violation found at the end, say): the
+      // writable's final callback waits for a CommandComplete that never comes.
+      // So note when the final callback starts, and then ask the server, with
+      // a query queued behind the COPY, whether the transaction survived.
+      const finalStarted = Promise.withResolvers<void>();
+      const w = writable as unknown as { _final: (cb: (e?: Error) => void) => void };
+      const final = w._final;
+      w._final = function (this: unknown, cb) {
+        final.call(this, cb);
+        finalStarted.resolve();
+      };
+      const piped = pipeline(Readable.from(chunks, { objectMode: false }), writable);
+      piped.catch(() => {});
+      const first = await Promise.race([piped.then(() => "done"), finalStarted.promise]);
+      if (first === "done") return;
+      const probe = this.#tx.unsafe("SELECT 1").then(() => "done", (e: unknown) => e);
+      const settled = await Promise.race([piped.then(() => "done"), probe]);
+      if (settled !== "done") {
+        throw new CopyRejectedError(
+          "the server rejected the COPY after its last row (the driver does not report why)",
+          { cause: settled },
+        );
+      }
+      await piped;
     } catch (e) {
       throw toDatabaseError(e);
     }

@@ -10,12 +10,14 @@ import { type Database, DatabaseError, type Transaction } from "../db/database.t
 import type { Cycle } from "../domain/cycles.ts";
 import type { IsoDate } from "../domain/gas_day.ts";
 import {
+  copyDirectSql,
   copyStageSql,
   countPairSql,
   createStageSql,
   insertFreshSql,
   markDuplicatesSql,
   mergeSql,
+  quarantineRowsSql,
   quarantineSql,
   STAGE,
 } from "./staging_sql.ts";
@@ -27,7 +29,14 @@ import {
   openLoad,
   recordFailure,
 } from "./ledger.ts";
-import { copyLines, type StageStats, stagingSink } from "./stage_rows.ts";
+import {
+  copyLines,
+  directSink,
+  type Rejected,
+  type StageStats,
+  stagingSink,
+  TooManyRejected,
+} from "./stage_rows.ts";
 
 /** The table the capacity report lands in. */
 export const CAPACITY_TABLE = "operational_capacity";
@@ -81,8 +90,11 @@ export class LoadError extends Error {
 
 class Empty extends Error {}
 
-/** unique_violation, and MERGE's "cannot affect row a second time". */
-const DUPLICATE_CODES = new Set(["23505", "21000"]);
+/**
+ * unique_violation, MERGE's "cannot affect row a second time", and a COPY
+ * rejected without a reported cause (see `CopyRejectedError`).
+ */
+const DUPLICATE_CODES = new Set(["23505", "21000", "25P02"]);
 
 interface WriteContext {
   req: LoadRequest;
@@ -95,6 +107,57 @@ interface WriteContext {
 interface Written {
   counts: LoadCounts;
   extraHeaders: string[];
+}
+
+/** Rejected rows a direct load keeps in memory before it falls back to staging. */
+const DIRECT_REJECT_LIMIT = 10_000;
+
+/**
+ * The pair holds no rows yet: COPY straight into the table, as fast as a plain
+ * COPY, keeping the (normally few) rejected rows aside for quarantine. A
+ * duplicate key in the file makes the server reject the COPY, and too many
+ * rejected rows throw {@linkcode TooManyRejected}; either way the caller stages.
+ */
+async function writeDirect(tx: Transaction, w: WriteContext): Promise<Written> {
+  const { req, loadId, pair, step } = w;
+  const stats: StageStats = { rowsRead: 0, rejected: 0, extraHeaders: [] };
+  const rejected: Rejected[] = [];
+  const sink = directSink({
+    asset: req.asset,
+    gasDay: req.gasDay,
+    cycle: req.cycle.label,
+    loadId,
+    rejected,
+    limit: DIRECT_REJECT_LIMIT,
+  });
+  const bytes = await req.open();
+  await step(
+    "copy",
+    () => tx.copyIn(copyDirectSql(req.schema, CAPACITY_TABLE), copyLines(bytes, stats, sink)),
+  );
+  if (stats.rowsRead === 0) throw new Empty();
+  const [{ n: quarantined }] = await step(
+    "quarantine",
+    () =>
+      tx.query<{ n: number }>(quarantineRowsSql(req.schema), [
+        loadId,
+        ...pair,
+        req.sha256,
+        rejected.map((r) => r.line),
+        rejected.map((r) => r.raw),
+        rejected.map((r) => r.reason),
+      ]),
+  );
+  return {
+    counts: {
+      rowsRead: stats.rowsRead,
+      inserted: stats.rowsRead - quarantined,
+      updated: 0,
+      unchanged: 0,
+      quarantined,
+    },
+    extraHeaders: stats.extraHeaders,
+  };
 }
 
 /**
@@ -160,15 +223,25 @@ async function writeStaged(
 }
 
 /**
- * Write the file optimistically first (no duplicate scan, no raw lines), under
- * a savepoint; a duplicate key makes the insert or merge fail, and the careful
- * pass redoes it, quarantining both copies of every duplicated key.
+ * Write the file optimistically first, under a savepoint: into an empty pair
+ * by a direct COPY, into a filled one by a merge without the duplicate scan.
+ * A duplicate key (or, for the direct COPY, any rejection or too many bad
+ * rows) rolls that back, and the careful staged pass redoes it, quarantining
+ * both copies of every duplicated key and reporting any other cause properly.
  */
 async function write(tx: Transaction, w: WriteContext): Promise<Written> {
+  const [{ n: present }] = await tx.query<{ n: number }>(
+    countPairSql(w.req.schema, CAPACITY_TABLE),
+    w.pair,
+  );
   try {
-    return await tx.savepoint((sp) => writeStaged(sp, { ...w, careful: false }));
+    return await tx.savepoint((sp) =>
+      present === 0 ? writeDirect(sp, w) : writeStaged(sp, { ...w, careful: false })
+    );
   } catch (e) {
-    if (!(e instanceof DatabaseError && DUPLICATE_CODES.has(e.code))) throw e;
+    const retry = e instanceof TooManyRejected ||
+      (e instanceof DatabaseError && DUPLICATE_CODES.has(e.code));
+    if (!retry) throw e;
     return await writeStaged(tx, { ...w, careful: true });
   }
 }

@@ -1,6 +1,8 @@
 /**
  * Turn a CSV byte stream into COPY text, one line per data record, streaming.
- * How each good and bad record is written is up to a {@linkcode RowSink}.
+ * Where each good and bad record goes is up to a {@linkcode RowSink}: into the
+ * staging table (good and bad alike), or straight into the target table with
+ * the few bad ones kept aside for quarantine.
  *
  * @module
  */
@@ -13,7 +15,7 @@ import {
   type RowValues,
 } from "../parse/capacity_row.ts";
 import { CAPACITY_COLUMNS } from "../parse/capacity_layout.ts";
-import { copyRow, needsEscape } from "./copy_text.ts";
+import { copyRow, copyValue, needsEscape } from "./copy_text.ts";
 
 /** Counters filled while streaming. */
 export interface StageStats {
@@ -39,7 +41,7 @@ export interface Rejected {
 export interface RowSink {
   /** COPY line for a good record; `plain` when no value needs escaping. */
   good(rec: CsvRecord, values: RowValues, plain: boolean): string;
-  /** COPY line for a rejected record. */
+  /** COPY line for a rejected record, or "" when the sink keeps it aside. */
   bad(r: Rejected): string;
 }
 
@@ -61,6 +63,40 @@ export function stagingSink(keepRaw: boolean): RowSink {
         ? copyRow([rec.line, rec.raw, null, ...values], plain)
         : `${rec.line}\t\\N\t\\N\t${copyRow(values, plain)}`,
     bad: (r) => copyRow([r.line, r.raw, r.reason, ...NULLS]),
+  };
+}
+
+/** Thrown by {@linkcode directSink} when more records are rejected than it keeps in memory. */
+export class TooManyRejected extends Error {
+  /** Build the error. */
+  constructor(limit: number) {
+    super(`more than ${limit} rejected rows`);
+    this.name = "TooManyRejected";
+  }
+}
+
+/**
+ * Rows for the target table itself (`asset, gas_day, cycle, <15 columns>,
+ * load_id`); rejected records are kept in `rejected`, at most `limit` of them
+ * (memory stays bounded: past that it throws {@linkcode TooManyRejected}).
+ */
+export function directSink(o: {
+  asset: string;
+  gasDay: string;
+  cycle: string;
+  loadId: number;
+  rejected: Rejected[];
+  limit: number;
+}): RowSink {
+  const prefix = `${copyValue(o.asset)}\t${copyValue(o.gasDay)}\t${copyValue(o.cycle)}\t`;
+  const suffix = `\t${o.loadId}\n`;
+  return {
+    good: (_rec, values, plain) => prefix + copyRow(values, plain).slice(0, -1) + suffix,
+    bad: (r) => {
+      if (o.rejected.length >= o.limit) throw new TooManyRejected(o.limit);
+      o.rejected.push(r);
+      return "";
+    },
   };
 }
 

@@ -65,6 +65,27 @@ export function quarantineSql(schema: string): string {
     SELECT count(*)::int AS n FROM q`;
 }
 
+/** `COPY` straight into the target table (used when the pair holds no rows yet). */
+export function copyDirectSql(schema: string, table: string): string {
+  return `COPY ${quoteIdent(schema)}.${quoteIdent(table)} (asset, gas_day, cycle, ${
+    COLS.join(", ")
+  }, load_id) FROM STDIN`;
+}
+
+/**
+ * Quarantine rows kept aside in memory; returns their count as `n`.
+ * Parameters: load_id, asset, gas_day, cycle, sha256, line numbers, raw lines, reasons.
+ */
+export function quarantineRowsSql(schema: string): string {
+  return `WITH q AS (
+      INSERT INTO ${quoteIdent(schema)}.quarantine
+        (load_id, asset, gas_day, cycle, sha256, line_no, raw_line, reason)
+      SELECT $1, $2, $3, $4, $5, u.line_no, u.raw_line, u.reason
+      FROM unnest($6::int[], $7::text[], $8::text[]) AS u(line_no, raw_line, reason)
+      RETURNING 1)
+    SELECT count(*)::int AS n FROM q`;
+}
+
 /** Rows stored for one (asset, gas day, cycle), as `n`. Parameters: asset, gas_day, cycle. */
 export function countPairSql(schema: string, table: string): string {
   return `SELECT count(*)::int AS n FROM ${quoteIdent(schema)}.${quoteIdent(table)}

@@ -347,3 +347,85 @@ Deno.test({
     });
   },
 });
+
+Deno.test("loader: a new pair is copied straight in; a duplicate key sends it to the careful pass", async () => {
+  await withDb(async (t) => {
+    const steps: string[] = [];
+    const onStep = (name: string) => steps.push(name);
+    const good = await readFixture("tw_good_8rows.csv");
+    const r = await loadFile(t.db, request(good, { onStep }));
+    assert.equal(r.status, "loaded");
+    assert.deepEqual(steps, ["copy", "quarantine"], "direct COPY, no staging");
+
+    // Duplicate at the very end (the server refuses the COPY after its last
+    // row) and in the middle of a large file (refused while rows still flow).
+    const header = new TextDecoder().decode(good).split("\r\n")[0];
+    const line = (i: number) =>
+      `"${800000 + i}","WEST TEXAS","P ${i}","MQ","DPQ","D","10","10","0","10","N","N","N","Y",""`;
+    const late = [header, line(1), line(2), line(1)].join("\r\n") + "\r\n";
+    const many = [
+      header,
+      line(0),
+      ...Array.from({ length: 50_000 }, (_, i) => line(i + 1)),
+      line(0),
+    ];
+    for (
+      const [name, text, rows] of [["late", late, 3], [
+        "mid",
+        many.join("\r\n") + "\r\n",
+        50_002,
+      ]] as const
+    ) {
+      steps.length = 0;
+      const day = name === "late" ? "2024-02-02" : "2024-02-03";
+      const d = await loadFile(
+        t.db,
+        request(new TextEncoder().encode(text), { gasDay: day, onStep }),
+      );
+      assert.equal(d.status, "loaded", name);
+      if (d.status !== "loaded") continue;
+      assert.equal(d.counts.rowsRead, rows, name);
+      assert.equal(d.counts.quarantined, 2, `${name}: both copies of the duplicate`);
+      assert.equal(d.counts.inserted, rows - 2, name);
+      assert.ok(steps.includes("duplicates"), `${name}: careful pass ran (${steps.join(",")})`);
+      const [{ n }] = await t.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM staging.operational_capacity WHERE gas_day = $1",
+        [day],
+      );
+      assert.equal(n, rows - 2, name);
+    }
+  });
+});
+
+Deno.test("loader: more bad rows than a direct load keeps in memory go through staging", async () => {
+  await withDb(async (t) => {
+    const header =
+      new TextDecoder().decode(await readFixture("tw_good_8rows.csv")).split("\r\n")[0];
+    const lines = [header];
+    for (let i = 0; i < 12_000; i++) {
+      lines.push(
+        `"${
+          900000 + i
+        }","WEST TEXAS","BAD ${i}","MQ","DPQ","D","-1","1","0","1","N","N","N","Y",""`,
+      );
+    }
+    lines.push(`"999999","WEST TEXAS","GOOD","MQ","DPQ","D","1","1","0","1","N","N","N","Y",""`);
+    const steps: string[] = [];
+    const r = await loadFile(
+      t.db,
+      request(new TextEncoder().encode(lines.join("\r\n") + "\r\n"), {
+        onStep: (s) => steps.push(s),
+      }),
+    );
+    assert.equal(r.status, "loaded");
+    if (r.status !== "loaded") return;
+    assert.deepEqual(r.counts, {
+      rowsRead: 12_001,
+      inserted: 1,
+      updated: 0,
+      unchanged: 0,
+      quarantined: 12_000,
+    });
+    assert.ok(steps.includes("duplicates"), steps.join(","));
+  });
+});
