@@ -85,7 +85,7 @@ RUN mkdir -p /out/state \
       --frozen \
       --no-prompt \
       --no-code-cache \
-      --v8-flags=--max-old-space-size=128,--max-semi-space-size=8 \
+      --v8-flags=--max-old-space-size=64,--max-semi-space-size=8 \
       --allow-net \
       --allow-env \
       --allow-read=/app/config.yaml,/var/lib/tec-pipeline \

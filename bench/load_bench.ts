@@ -30,7 +30,8 @@ interface SizeResult {
 }
 
 const DIR = ".bench";
-const V8_FLAGS = "--max-old-space-size=128,--max-semi-space-size=8";
+const V8_FLAGS = Deno.env.get("BENCH_V8_FLAGS") ??
+  "--max-old-space-size=64,--max-semi-space-size=8";
 
 /** The two files of one size: the data, and the same keys with changed values. */
 function files(rows: number): [string, string] {
@@ -55,7 +56,7 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /** Runs in the child: one size, everything measured here. */
-async function child(rows: number, runs: number): Promise<SizeResult> {
+async function child(rows: number, runs: number, shaA: string, shaB: string): Promise<SizeResult> {
   // Peak RSS is sampled only while the pipeline loads: the ceiling COPY and the
   // file hashing around it are not the pipeline's memory.
   let peak = 0;
@@ -75,7 +76,6 @@ async function child(rows: number, runs: number): Promise<SizeResult> {
   };
   const [fileA, fileB] = files(rows);
   const bytes = (await Deno.stat(fileA)).size;
-  const [shaA, shaB] = [await sha256File(fileA), await sha256File(fileB)];
 
   const name = `tec_bench_${Deno.pid}`;
   const admin = connectPostgres({ config: adminConfig() });
@@ -192,6 +192,8 @@ async function orchestrate(): Promise<void> {
     const [a, b] = files(rows);
     await writeTwFile(a, rows, 0);
     await writeTwFile(b, rows, 1);
+    // Hashed here too: a child that hashed 230 MB first would start the loads with a grown heap.
+    const [shaA, shaB] = [await sha256File(a), await sha256File(b)];
     const p = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -202,6 +204,8 @@ async function orchestrate(): Promise<void> {
         "--child",
         String(rows),
         String(runs),
+        shaA,
+        shaB,
       ],
       stdout: "piped",
       stderr: "inherit",
@@ -256,7 +260,8 @@ async function orchestrate(): Promise<void> {
 
 if (import.meta.main) {
   if (Deno.args[0] === "--child") {
-    console.log(JSON.stringify(await child(Number(Deno.args[1]), Number(Deno.args[2]))));
+    const [rows, runs, shaA, shaB] = Deno.args.slice(1);
+    console.log(JSON.stringify(await child(Number(rows), Number(runs), shaA, shaB)));
   } else {
     await orchestrate();
   }

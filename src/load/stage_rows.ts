@@ -46,7 +46,7 @@ export interface RowSink {
 }
 
 /** Roughly how much COPY text to gather before handing it to the driver. */
-const FLUSH_CHARS = 256 * 1024;
+const FLUSH_CHARS = 64 * 1024;
 
 const NULLS: null[] = new Array(CAPACITY_COLUMNS.length).fill(null);
 
