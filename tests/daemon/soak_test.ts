@@ -53,8 +53,12 @@ Deno.test({
       const appeared = [...appearsAt.values()].filter((at) => at <= Date.now() - 30_000).length;
       console.log(
         `soak: ${SECONDS} s real time, ${pairs.size} pairs polled, ${appeared} appeared 30 s or more ` +
-          `before the end, ${loaded.length} loaded (each once: ${loaded.every((l) => l.n === 1)}), ` +
-          `${fake.requests.length} requests, ${logs.filter((l) => l.includes('"sweep.done"')).length} sweeps`,
+          `before the end, ${loaded.length} loaded (each once: ${
+            loaded.every((l) => l.n === 1)
+          }), ` +
+          `${fake.requests.length} requests, ${
+            logs.filter((l) => l.includes('"sweep.done"')).length
+          } sweeps`,
       );
       assert.ok(loaded.every((l) => l.n === 1), "every pair loaded once");
       assert.ok(loaded.length >= appeared, `${loaded.length} loaded < ${appeared} appeared`);
