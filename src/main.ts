@@ -16,7 +16,7 @@ import { createLogger, openRuntime, type Runtime } from "./app/runtime.ts";
 import { runDaemonCommand } from "./app/daemon_command.ts";
 import { type Clock, systemClock } from "./daemon/clock.ts";
 import { restrictedSources, restrictionFrom } from "./daemon/restrict.ts";
-import { parseBackfillRange, planBackfill } from "./backfill/plan.ts";
+import { backfillPlanText, parseBackfillRange, planBackfill } from "./backfill/plan.ts";
 import { runBackfill } from "./backfill/run.ts";
 import { buildJobs } from "./pipeline/jobs.ts";
 import { type PairJob, processPair, replayFile } from "./pipeline/process_pair.ts";
@@ -175,20 +175,6 @@ async function checkHealth(config: Config, printError: (t: string) => void): Pro
   const host = hp.hostname === "0.0.0.0" || hp.hostname === "::" ? "127.0.0.1" : hp.hostname;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${hp.port}/healthz`;
   return await healthcheck({ url, timeoutMs: 3000, log: printError });
-}
-
-/** The `--dry-run` text: one line per gas day, then the totals. */
-export function backfillPlanText(jobs: readonly PairJob[]): string {
-  const byDay = new Map<string, string[]>();
-  for (const j of jobs) {
-    const k = `${j.gasDay} ${j.source.name}`;
-    byDay.set(k, [...(byDay.get(k) ?? []), j.cycle.label]);
-  }
-  const lines = [...byDay].map(([k, cycles]) => `${k}: ${cycles.join(", ")}`);
-  lines.push(
-    `${jobs.length} pairs, ${jobs.length} requests at least (one per pair; retries extra)`,
-  );
-  return lines.join("\n");
 }
 
 async function runReplay(

@@ -90,3 +90,17 @@ export function planBackfill(
   }
   return jobs;
 }
+
+/** The `--dry-run` text: one line per gas day, then the totals. */
+export function backfillPlanText(jobs: readonly PairJob[]): string {
+  const byDay = new Map<string, string[]>();
+  for (const j of jobs) {
+    const k = `${j.gasDay} ${j.source.name}`;
+    byDay.set(k, [...(byDay.get(k) ?? []), j.cycle.label]);
+  }
+  const lines = [...byDay].map(([k, cycles]) => `${k}: ${cycles.join(", ")}`);
+  lines.push(
+    `${jobs.length} pairs, ${jobs.length} requests at least (one per pair; retries extra)`,
+  );
+  return lines.join("\n");
+}

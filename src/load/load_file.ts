@@ -59,7 +59,7 @@ export interface LoadRequest {
   sha256: string;
   /** Size of the bytes. */
   bytes: number;
-  /** Opens the bytes (called once, inside the transaction). */
+  /** Opens the bytes, inside the transaction (again for the careful pass after a duplicate). */
   open: () => Promise<ReadableStream<Uint8Array>>;
   /** Load even when the latest load of the pair had the same bytes. */
   force?: boolean;
