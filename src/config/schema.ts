@@ -10,6 +10,7 @@ import { type CycleId, CYCLES, findCycle } from "../domain/cycles.ts";
 import { isTimeZone } from "../domain/gas_day.ts";
 import { Secret } from "./secret.ts";
 import { cronProblem } from "../schedule/cron.ts";
+import { validateCalendarOptions } from "../schedule/calendar.ts";
 import { ConfigError, type Problem, Reader, show } from "./validate.ts";
 
 /** Log levels, most verbose first. */
@@ -273,6 +274,20 @@ export function buildConfig(doc: unknown, origin: string): Config {
     );
   }
   d.rejectUnknown();
+  if (isTimeZone(timezone)) {
+    // A polled cycle the window can never reach (Final with history_days 0)
+    // would fail every sweep; say so now, naming the source.
+    for (const src of sources) {
+      const cal = {
+        zone: timezone,
+        historyDays: daemon.historyDays,
+        graceMinutes: daemon.graceMinutes,
+      };
+      for (const p of validateCalendarOptions({ ...cal, cycles: src.cycles })) {
+        d.fail("history_days", `${p} (source ${src.name})`);
+      }
+    }
+  }
 
   const hc = top.child("health");
   const health = {

@@ -444,3 +444,22 @@ Deno.test("buildConfig accepts cycles by code or label", () => {
   assert.deepEqual(c.sources[0].cycles, ["timely", "intraday1", "final"]);
   assert.equal(c.sources[0].name, "source1");
 });
+
+Deno.test("config: a polled cycle the daemon window can never reach is a config error", async () => {
+  const e = await configError(MINIMAL + "daemon:\n  history_days: 0\n");
+  const p = e.problems.find((x) => x.key === "daemon.history_days");
+  assert.ok(p, JSON.stringify(e.problems));
+  assert.match(p.message, /"final".*source tw/);
+  // Without Final in the cycles, a window of the current day alone is fine.
+  const c = await load(
+    MINIMAL + "    cycles: [timely, evening, intraday1]\ndaemon:\n  history_days: 0\n",
+  );
+  assert.equal(c.daemon.historyDays, 0);
+});
+
+Deno.test("config: a bad cron schedule names the key and the value", async () => {
+  const e = await configError(MINIMAL + 'daemon:\n  schedule: "61 * * * *"\n');
+  const p = e.problems.find((x) => x.key === "daemon.schedule");
+  assert.ok(p, JSON.stringify(e.problems));
+  assert.match(p.message, /"61 \* \* \* \*"/);
+});
