@@ -150,7 +150,7 @@ export async function processPair(ctx: PipelineContext, job: PairJob): Promise<P
       status: "failed",
       reason: (e as Error).message,
       seconds: secondsSince(started),
-      retryable: !(e instanceof FetchError && (e.kind === "http" || e.kind === "too_large")),
+      retryable: !(e instanceof FetchError && isPermanent(e)),
     };
     log.error("fetch.failed", { url, reason: outcome.reason });
     ctx.observer?.outcome?.(job, outcome);
@@ -275,6 +275,12 @@ async function loadBody(
       retryable: true,
     };
   }
+}
+
+/** A refusal that asking again soon will not change: other 4xx, or a body over the cap. */
+function isPermanent(e: FetchError): boolean {
+  if (e.kind === "too_large") return true;
+  return e.kind === "http" && e.status !== undefined && e.status < 500 && e.status !== 429;
 }
 
 function pairLogger(log: Logger, job: PairJob): Logger {
