@@ -11,7 +11,9 @@ import { checkReady, statusDocument } from "./status.ts";
 import { type Clock, systemClock } from "../daemon/clock.ts";
 import { type DaemonStatus, runDaemon } from "../daemon/daemon.ts";
 import { HostRateLimiter } from "../daemon/rate_limit.ts";
-import type { Restriction } from "../daemon/restrict.ts";
+import { restrictedSources, type Restriction } from "../daemon/restrict.ts";
+import { calendarOptions } from "../daemon/sweep.ts";
+import { nextDueAt } from "../schedule/calendar.ts";
 import { createHealthApp } from "../health/app.ts";
 import { type HealthServer, parseHostPort, startHealthServer } from "../health/server.ts";
 import { createPipelineMetrics } from "../metrics/pipeline_metrics.ts";
@@ -65,6 +67,10 @@ export async function runDaemonCommand(o: DaemonCommandOptions): Promise<number>
         schema: config.database.schema,
         daemon: status,
         version: o.version,
+        nextPostings: restrictedSources(config.sources, o.restrict).map(({ source, cycles }) => ({
+          source: source.name,
+          due_at: nextDueAt(clock.now(), calendarOptions(rt, cycles))?.toISOString(),
+        })),
       }),
     redact: (t) => log.redact(t),
   });

@@ -30,9 +30,14 @@ export interface StatusOptions {
   daemon?: DaemonStatus;
   /** Program version. */
   version: string;
+  /** The next expected posting per source, as the calendar sees it (daemon only). */
+  nextPostings?: { source: string; due_at?: string }[];
 }
 
-/** Latest load per (asset, cycle), what is due next, and the last error. */
+/**
+ * Latest load per (asset, cycle); what is due next (pairs waiting for a
+ * re-probe, the next expected postings, the next sweep); the last error.
+ */
 export async function statusDocument(o: StatusOptions): Promise<Record<string, unknown>> {
   const s = quoteIdent(o.schema);
   const latest = await o.db.query(
@@ -57,6 +62,7 @@ export async function statusDocument(o: StatusOptions): Promise<Record<string, u
     version: o.version,
     latest_loads: latest,
     next_checks: upcoming,
+    next_postings: o.nextPostings,
     daemon: d
       ? {
         last_sweep_at: d.lastSweepAt?.toISOString(),

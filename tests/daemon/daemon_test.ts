@@ -65,6 +65,9 @@ Deno.test({
       const hz = await fetch(`http://127.0.0.1:${health.port}/healthz`);
       assert.equal(hz.status, 200);
       await hz.body?.cancel();
+      const st = await (await fetch(`http://127.0.0.1:${health.port}/status`)).json();
+      assert.equal(st.next_postings[0].source, "tw-oac");
+      assert.ok(Date.parse(st.next_postings[0].due_at) > start.getTime());
       assert.equal(await run, 0);
 
       const ledger = await t.db.query<{ gas_day: string; cycle: string; n: number }>(
