@@ -23,16 +23,22 @@ export function needsEscape(text: string): boolean {
 }
 
 /**
- * Encode one row, terminated by a newline. With `plain` the caller vouches
- * that no value holds a character needing escape (e.g. the record's raw text
- * was checked once with {@linkcode needsEscape}), which skips a test per value.
+ * Encode the values of one row, tab-separated, without the line break. With
+ * `plain` the caller vouches that no value holds a character needing escape
+ * (e.g. the record's raw text was checked once with {@linkcode needsEscape}),
+ * which skips a test per value.
  */
-export function copyRow(values: readonly (string | number | null)[], plain = false): string {
+export function copyFields(values: readonly (string | number | null)[], plain = false): string {
   let line = "";
   for (let i = 0; i < values.length; i++) {
     if (i > 0) line += "\t";
     const v = values[i];
     line += plain ? (v === null ? "\\N" : v) : copyValue(v);
   }
-  return line + "\n";
+  return line;
+}
+
+/** Encode one row, terminated by a newline (see {@linkcode copyFields}). */
+export function copyRow(values: readonly (string | number | null)[], plain = false): string {
+  return copyFields(values, plain) + "\n";
 }

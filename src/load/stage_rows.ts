@@ -15,7 +15,7 @@ import {
   type RowValues,
 } from "../parse/capacity_row.ts";
 import { CAPACITY_COLUMNS } from "../parse/capacity_layout.ts";
-import { copyRow, copyValue, needsEscape } from "./copy_text.ts";
+import { copyFields, copyRow, copyValue, needsEscape } from "./copy_text.ts";
 
 /** Counters filled while streaming. */
 export interface StageStats {
@@ -91,7 +91,7 @@ export function directSink(o: {
   const prefix = `${copyValue(o.asset)}\t${copyValue(o.gasDay)}\t${copyValue(o.cycle)}\t`;
   const suffix = `\t${o.loadId}\n`;
   return {
-    good: (_rec, values, plain) => prefix + copyRow(values, plain).slice(0, -1) + suffix,
+    good: (_rec, values, plain) => prefix + copyFields(values, plain) + suffix,
     bad: (r) => {
       if (o.rejected.length >= o.limit) throw new TooManyRejected(o.limit);
       o.rejected.push(r);

@@ -7,6 +7,7 @@ import type { SourceConfig } from "../config/schema.ts";
 import { findCycle } from "../domain/cycles.ts";
 import type { IsoDate } from "../domain/gas_day.ts";
 import { type ParamCombo, UsageError } from "../cli/params.ts";
+import { restrictedSources } from "../daemon/restrict.ts";
 import type { PairJob } from "./process_pair.ts";
 
 /** Options for {@linkcode buildJobs}. */
@@ -21,14 +22,6 @@ export interface BuildJobsOptions {
   force: boolean;
 }
 
-/** The sources a combination selects (`asset=` / `source=` filters; enabled ones only). */
-export function selectSources(combo: ParamCombo, sources: readonly SourceConfig[]): SourceConfig[] {
-  return sources.filter((s) =>
-    s.enabled && (combo.asset === undefined || s.asset === combo.asset) &&
-    (combo.source === undefined || s.name === combo.source)
-  );
-}
-
 /**
  * One job per (combination, selected source, cycle); a combination without a
  * cycle covers each of the source's configured cycles. Duplicates collapse.
@@ -39,7 +32,13 @@ export function buildJobs(opts: BuildJobsOptions): PairJob[] {
   const jobs: PairJob[] = [];
   const seen = new Set<string>();
   for (const combo of opts.combos) {
-    const sources = selectSources(combo, opts.sources);
+    // The daemon's filter, on asset and source only: an explicit --once cycle
+    // is fetched even when the source does not poll it.
+    const sources = restrictedSources(opts.sources, {
+      assets: combo.asset === undefined ? undefined : new Set([combo.asset]),
+      sources: combo.source === undefined ? undefined : new Set([combo.source]),
+      request: combo.request,
+    }).map((r) => r.source);
     if (sources.length === 0) {
       throw new UsageError(
         `--params: no enabled source matches${combo.asset ? ` asset=${combo.asset}` : ""}${
