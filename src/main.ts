@@ -1,29 +1,34 @@
 /**
  * Entry point of tec-pipeline (the compiled binary's too): parse the command
- * line, load the configuration, then run one of the commands.
+ * line, load the configuration, then run one of the commands. This is the one
+ * place that turns errors into exit statuses: usage, configuration and
+ * start-up mistakes are one line and status 2.
  *
  * @module
  */
+import { resolve } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
 import { type CliArgs, HELP, parseCli } from "./cli/args.ts";
 import { expandParams, type ParamCombo, UsageError } from "./cli/params.ts";
 import { loadConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { ConfigError } from "./config/validate.ts";
-import { findCycle } from "./domain/cycles.ts";
 import { gasDayAt } from "./domain/gas_day.ts";
-import { createLogger, openRuntime, type Runtime } from "./app/runtime.ts";
-import { runDaemonCommand } from "./app/daemon_command.ts";
+import { createLogger } from "./app/runtime.ts";
+import { READ_PATHS } from "./app/permissions.ts";
+import { EXIT } from "./app/exit.ts";
+import type { CommandEnv } from "./app/commands/context.ts";
+import { runDaemonCommand } from "./app/commands/daemon.ts";
+import { runJobs, runWindow } from "./app/commands/once.ts";
+import { runReplay } from "./app/commands/replay.ts";
+import { dryRun, runBackfill } from "./app/commands/backfill.ts";
 import { type Clock, systemClock } from "./daemon/clock.ts";
 import { restrictedSources, restrictionFrom } from "./daemon/restrict.ts";
-import { backfillPlanText, parseBackfillRange, planBackfill } from "./backfill/plan.ts";
-import { runBackfill } from "./backfill/run.ts";
+import { parseBackfillRange, planBackfill } from "./backfill/plan.ts";
 import { buildJobs } from "./pipeline/jobs.ts";
-import { type PairJob, processPair, replayFile } from "./pipeline/process_pair.ts";
-import { mapPool } from "./pipeline/pool.ts";
-import { EXIT, exitStatus, summarise } from "./pipeline/run_once.ts";
 import { healthcheck } from "./health/healthcheck.ts";
 import { parseHostPort } from "./health/server.ts";
+import { StatusLine } from "./log/status_line.ts";
 
 /** The program's version (from deno.json, embedded at build time). */
 export const VERSION: string = denoJson.version;
@@ -40,133 +45,112 @@ export interface MainOptions {
   printError?: (text: string) => void;
   /** Where log lines go (standard error by default). */
   logWrite?: (line: string) => void;
-  /** Aborting it asks the daemon to shut down (tests; signals work too). */
+  /** Aborting it asks the running command to stop, as a signal does (tests). */
   stop?: AbortSignal;
   /** Told the health endpoint's address once it listens (tests). */
   onHealth?: (addr: { hostname: string; port: number }) => void;
 }
 
-/** A command, ready to run once the database is open. */
-type Command = (rt: Runtime) => Promise<number>;
+/** A command, ready to run. */
+type Command = (env: CommandEnv) => Promise<number>;
 
 /** Run the program; resolves with the exit status. */
 export async function main(argv: readonly string[], opts: MainOptions): Promise<number> {
   const print = opts.print ?? ((t: string) => console.log(t));
   const printError = opts.printError ?? ((t: string) => console.error(t));
-  const usage = (e: unknown) => {
-    if (!(e instanceof UsageError)) throw e;
-    printError(`tec-pipeline: ${e.message}\nTry 'tec-pipeline --help'.`);
-    return EXIT.usage;
-  };
-  let cli: CliArgs;
   try {
-    cli = parseCli(argv);
+    const cli = parseCli(argv);
+    if (cli.help) return (print(HELP), EXIT.ok);
+    if (cli.version) return (print(`tec-pipeline ${VERSION}`), EXIT.ok);
+    const config = await readConfig(cli, opts.env);
+    if (cli.command === "healthcheck") return await checkHealth(config, printError);
+    const command = buildCommand(cli, config, opts.clock ?? systemClock);
+    const terminal = !opts.logWrite && Deno.stderr.isTerminal() ? new StatusLine() : undefined;
+    const log = createLogger({
+      config,
+      level: cli.logLevel,
+      write: opts.logWrite ?? (terminal ? (l) => terminal.log(l) : undefined),
+    });
+    return await command({
+      config,
+      log,
+      clock: opts.clock ?? systemClock,
+      print,
+      printError,
+      stop: opts.stop,
+      onHealth: opts.onHealth,
+      terminal,
+    });
   } catch (e) {
-    return usage(e);
-  }
-  if (cli.help) {
-    print(HELP);
-    return EXIT.ok;
-  }
-  if (cli.version) {
-    print(`tec-pipeline ${VERSION}`);
-    return EXIT.ok;
-  }
-  let config: Config;
-  let origin: string;
-  try {
-    ({ config, origin } = await loadConfig({ path: cli.config, env: opts.env }));
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    printError(`tec-pipeline: ${e.message}`);
-    return EXIT.usage;
-  }
-  if (cli.command === "healthcheck") return await checkHealth(config, printError);
-  const log = createLogger({ config, level: cli.logLevel, write: opts.logWrite });
-  log.debug("config.loaded", { origin });
-  const clock = opts.clock ?? systemClock;
-
-  let command: Command;
-  try {
-    const combos = expandParams(cli.params);
-    if (cli.command === "backfill") {
-      const range = parseBackfillRange(cli);
-      const restrict = restrictionFrom(combos);
-      const jobs = planBackfill(range, restrictedSources(config.sources, restrict), {
-        request: restrict.request,
-        force: cli.force,
-      });
-      if (cli.dryRun) {
-        // The plan only: no database, no request.
-        print(backfillPlanText(jobs));
-        return EXIT.ok;
-      }
-      command = async (rt) => {
-        const r = await runBackfill({
-          rt,
-          jobs,
-          refetch: cli.force,
-          clock,
-          terminal: Deno.stderr.isTerminal() && !opts.logWrite
-            ? (line) => Deno.stderr.writeSync(new TextEncoder().encode(line))
-            : undefined,
-          stop: opts.stop,
-        });
-        log.info("backfill.done", { ...summarise(r.outcomes), already_loaded: r.skipped });
-        return exitStatus(r.outcomes);
-      };
-    } else if (cli.once) {
-      const today = gasDayAt(clock.now(), config.timezone);
-      const jobs = buildJobs({
-        combos: combos.length ? combos : [{ request: {} }],
-        sources: config.sources,
-        defaultGasDay: today,
-        force: cli.force,
-      });
-      if (cli.replay !== undefined) {
-        if (jobs.length !== 1 && cli.params.length > 0) {
-          throw new UsageError("--replay loads one file: give at most one gasDay and one cycle");
-        }
-        command = (rt) => runReplay(rt, cli, jobs[0], combos);
-      } else {
-        command = async (rt) => {
-          const outcomes = await mapPool(
-            jobs,
-            config.daemon.concurrency,
-            (job) => processPair(rt, job),
-          );
-          log.info("run.done", summarise(outcomes));
-          return exitStatus(outcomes);
-        };
-      }
-    } else {
-      const restrict = restrictionFrom(combos);
-      command = (rt) =>
-        runDaemonCommand({
-          rt,
-          restrict,
-          version: VERSION,
-          clock,
-          stop: opts.stop,
-          onHealth: opts.onHealth,
-        });
+    if (e instanceof ConfigError) {
+      for (const line of e.message.split("\n")) printError(`tec-pipeline: ${line.trim()}`);
+      return EXIT.usage;
     }
-  } catch (e) {
-    return usage(e);
+    if (!(e instanceof UsageError)) throw e;
+    printError(`tec-pipeline: ${e.message} (try 'tec-pipeline --help')`);
+    return EXIT.usage;
   }
+}
 
-  let rt: Runtime;
-  try {
-    rt = await openRuntime({ config, log });
-  } catch (e) {
-    log.error("db.unavailable", { reason: (e as Error).message });
-    return EXIT.failed;
+/**
+ * Load the configuration. A file outside what the program may read (the
+ * compiled binary's grant) is named with what is allowed, before anything
+ * else happens.
+ */
+async function readConfig(cli: CliArgs, env: Record<string, string | undefined>): Promise<Config> {
+  const path = cli.config ?? env.TEC_CONFIG;
+  if (path) {
+    const { state } = await Deno.permissions.query({ name: "read", path: resolve(path) });
+    if (state !== "granted") {
+      throw new UsageError(
+        `--config ${resolve(path)}: outside what this program may read (allowed: ${
+          READ_PATHS.map((p) => resolve(p)).join(", ")
+        })`,
+      );
+    }
   }
-  try {
-    return await command(rt);
-  } finally {
-    await rt.close().catch(() => {});
+  return (await loadConfig({ path, env })).config;
+}
+
+/** Validate the command line against the configuration and pick the command. */
+function buildCommand(cli: CliArgs, config: Config, clock: Clock): Command {
+  const combos = expandParams(cli.params);
+  if (cli.command === "backfill") {
+    const range = parseBackfillRange(cli);
+    const restrict = restrictionFrom(combos);
+    const jobs = planBackfill(range, restrictedSources(config.sources, restrict), {
+      request: restrict.request,
+      force: cli.force,
+    });
+    if (cli.dryRun) return (env) => dryRun(env, jobs);
+    return (env) => runBackfill(env, { jobs, refetch: cli.force });
   }
+  if (!cli.once) {
+    const restrict = restrictionFrom(combos);
+    return (env) => runDaemonCommand(env, { restrict, version: VERSION });
+  }
+  if (cli.replay === undefined && !combos.some((c) => c.gasDay || c.cycle)) {
+    // No gas day or cycle: whatever the calendar says is due now.
+    const restrict = restrictionFrom(combos);
+    return (env) => runWindow(env, restrict);
+  }
+  const jobs = buildJobs({
+    combos: combos.length ? combos : [{ request: {} }],
+    sources: config.sources,
+    defaultGasDay: gasDayAt(clock.now(), config.timezone),
+    force: cli.force,
+  });
+  if (cli.replay === undefined) return (env) => runJobs(env, jobs);
+  if (jobs.length !== 1 && cli.params.length > 0) {
+    throw new UsageError("--replay loads one file: give at most one gasDay and one cycle");
+  }
+  return (env) =>
+    runReplay(env, {
+      target: cli.replay!,
+      job: jobs[0],
+      given: combos[0] ?? ({ request: {} } as ParamCombo),
+      force: cli.force,
+    });
 }
 
 /** `tec-pipeline healthcheck`: ask the local instance's `/healthz`. */
@@ -175,58 +159,6 @@ async function checkHealth(config: Config, printError: (t: string) => void): Pro
   const host = hp.hostname === "0.0.0.0" || hp.hostname === "::" ? "127.0.0.1" : hp.hostname;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${hp.port}/healthz`;
   return await healthcheck({ url, timeoutMs: 3000, log: printError });
-}
-
-async function runReplay(
-  rt: Runtime,
-  cli: CliArgs,
-  job: PairJob,
-  combos: ParamCombo[],
-): Promise<number> {
-  const target = cli.replay!;
-  let sha: string | undefined;
-  try {
-    sha = await rt.archive.find(target);
-  } catch (e) {
-    rt.log.error("replay.ambiguous", { target, reason: (e as Error).message });
-    return EXIT.usage;
-  }
-  const given = combos[0] ?? { request: {} };
-  if (sha) {
-    const last = (await rt.archive.requests(sha)).at(-1);
-    if (!last && (!given.gasDay || !given.cycle)) {
-      rt.log.error("replay.unknown_request", {
-        sha256: sha,
-        reason: "no request recorded for it: give --params gasDay=.. cycle=..",
-      });
-      return EXIT.usage;
-    }
-    const source = rt.config.sources.find((s) => s.name === last?.source) ?? job.source;
-    const replayed: PairJob = {
-      source,
-      gasDay: given.gasDay ?? last!.gasDay,
-      cycle: given.cycle ?? findCycle(String(last!.cycle))!,
-      force: cli.force,
-    };
-    return exitStatus([await replayFile(rt, replayed, rt.archive.bodyPath(sha), last?.url)]);
-  }
-  try {
-    if (!(await Deno.stat(target)).isFile) throw new Error("not a file");
-  } catch {
-    rt.log.error("replay.not_found", {
-      target,
-      reason: "neither an archived sha256 nor a readable file",
-    });
-    return EXIT.usage;
-  }
-  if (!given.gasDay || !given.cycle) {
-    rt.log.error("replay.missing_params", {
-      target,
-      reason: "a local file needs --params gasDay=.. cycle=..",
-    });
-    return EXIT.usage;
-  }
-  return exitStatus([await replayFile(rt, job, target)]);
 }
 
 if (import.meta.main) {

@@ -1,13 +1,14 @@
 /**
  * Everything a command needs, built from the configuration: logger, database
- * (migrated), raw archive. Closing it closes the database.
+ * pool, raw archive. Building it does no I/O; {@linkcode prepareDatabase}
+ * connects and migrates. Closing it closes the database.
  *
  * @module
  */
 import type { Config, LogLevel } from "../config/schema.ts";
 import { connectPostgres } from "../db/postgres.ts";
 import type { Database } from "../db/database.ts";
-import { migrate } from "../db/migrate.ts";
+import { migrate, type MigrateResult } from "../db/migrate.ts";
 import { Logger } from "../log/logger.ts";
 import { RawArchive } from "../archive/raw_archive.ts";
 
@@ -17,7 +18,7 @@ export interface Runtime {
   config: Config;
   /** Logger. */
   log: Logger;
-  /** Database. */
+  /** Database (a pool: nothing is sent until the first query). */
   db: Database;
   /** Raw archive. */
   archive: RawArchive;
@@ -48,8 +49,8 @@ export function createLogger(opts: CreateLoggerOptions): Logger {
   return log;
 }
 
-/** Options for {@linkcode openRuntime}. */
-export interface OpenRuntimeOptions {
+/** Options for {@linkcode createRuntime}. */
+export interface CreateRuntimeOptions {
   /** Configuration. */
   config: Config;
   /** Logger. */
@@ -58,22 +59,29 @@ export interface OpenRuntimeOptions {
   db?: Database;
 }
 
-/** Connect and migrate. */
-export async function openRuntime(opts: OpenRuntimeOptions): Promise<Runtime> {
+/** Build the services; nothing is connected yet. */
+export function createRuntime(opts: CreateRuntimeOptions): Runtime {
   const { config, log } = opts;
   const db = opts.db ?? connectPostgres({ config: config.database });
-  try {
-    const m = await migrate(db, { schema: config.database.schema });
-    log.info("db.ready", {
-      host: config.database.url ? undefined : config.database.host,
-      database: config.database.url ? undefined : config.database.name,
-      schema: config.database.schema,
-      migrations_applied: m.applied,
-      schema_version: m.current,
-    });
-  } catch (e) {
-    await db.close({ timeoutSeconds: 1 }).catch(() => {});
-    throw e;
-  }
-  return { config, log, db, archive: new RawArchive(config.dataDir), close: () => db.close() };
+  return {
+    config,
+    log,
+    db,
+    archive: new RawArchive(config.dataDir),
+    close: () => db.close(),
+  };
+}
+
+/** Connect and migrate (idempotent); logs `db.ready`. Throws when the database cannot be used. */
+export async function prepareDatabase(rt: Runtime): Promise<MigrateResult> {
+  const { config, log } = rt;
+  const m = await migrate(rt.db, { schema: config.database.schema });
+  log.info("db.ready", {
+    host: config.database.url ? undefined : config.database.host,
+    database: config.database.url ? undefined : config.database.name,
+    schema: config.database.schema,
+    migrations_applied: m.applied,
+    schema_version: m.current,
+  });
+  return m;
 }

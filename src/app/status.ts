@@ -32,36 +32,49 @@ export interface StatusOptions {
   version: string;
   /** The next expected posting per source, as the calendar sees it (daemon only). */
   nextPostings?: { source: string; due_at?: string }[];
+  /** First gas day of the polling window: older pairs are not listed. */
+  windowStart?: string;
+}
+
+/** What the database says, or why it could not say it. */
+async function fromDatabase(o: StatusOptions): Promise<Record<string, unknown>> {
+  const s = quoteIdent(o.schema);
+  try {
+    const latest = await o.db.query(
+      `SELECT DISTINCT ON (asset, cycle) asset, cycle, to_char(gas_day, 'YYYY-MM-DD') AS gas_day,
+         load_id::int AS load_id, left(sha256, 12) AS sha256, rows_read, inserted, updated,
+         unchanged, quarantined, finished_at
+       FROM ${s}.load_ledger WHERE status = 'loaded'
+       ORDER BY asset, cycle, gas_day DESC, load_id DESC`,
+    );
+    const [lastFailure] = await o.db.query(
+      `SELECT asset, cycle, to_char(gas_day, 'YYYY-MM-DD') AS gas_day, load_id::int AS load_id,
+         error, finished_at
+       FROM ${s}.load_ledger WHERE status = 'failed' ORDER BY load_id DESC LIMIT 1`,
+    );
+    const upcoming = await o.db.query(
+      `SELECT source, asset, to_char(gas_day, 'YYYY-MM-DD') AS gas_day, cycle, status, attempts,
+         next_check_at, last_error
+       FROM ${s}.poll_state WHERE status <> 'loaded' AND gas_day >= coalesce($1::date, gas_day)
+       ORDER BY next_check_at LIMIT 20`,
+      [o.windowStart ?? null],
+    );
+    return { latest_loads: latest, next_checks: upcoming, last_failed_load: lastFailure ?? null };
+  } catch (e) {
+    return { database: { ok: false, error: (e as Error).message } };
+  }
 }
 
 /**
- * Latest load per (asset, cycle); what is due next (pairs waiting for a
- * re-probe, the next expected postings, the next sweep); the last error.
+ * Latest load per (asset, cycle); what is due next (pairs of the window
+ * waiting for a re-probe, the next expected postings, the next sweep); the
+ * last error. The daemon's own part is there even when the database is not.
  */
 export async function statusDocument(o: StatusOptions): Promise<Record<string, unknown>> {
-  const s = quoteIdent(o.schema);
-  const latest = await o.db.query(
-    `SELECT DISTINCT ON (asset, cycle) asset, cycle, to_char(gas_day, 'YYYY-MM-DD') AS gas_day,
-       load_id::int AS load_id, left(sha256, 12) AS sha256, rows_read, inserted, updated,
-       unchanged, quarantined, finished_at
-     FROM ${s}.load_ledger WHERE status = 'loaded'
-     ORDER BY asset, cycle, gas_day DESC, load_id DESC`,
-  );
-  const [lastFailure] = await o.db.query(
-    `SELECT asset, cycle, to_char(gas_day, 'YYYY-MM-DD') AS gas_day, load_id::int AS load_id,
-       error, finished_at
-     FROM ${s}.load_ledger WHERE status = 'failed' ORDER BY load_id DESC LIMIT 1`,
-  );
-  const upcoming = await o.db.query(
-    `SELECT source, asset, to_char(gas_day, 'YYYY-MM-DD') AS gas_day, cycle, status, attempts,
-       next_check_at, last_error
-     FROM ${s}.poll_state WHERE status <> 'loaded' ORDER BY next_check_at LIMIT 20`,
-  );
   const d = o.daemon;
   return {
     version: o.version,
-    latest_loads: latest,
-    next_checks: upcoming,
+    ...(await fromDatabase(o)),
     next_postings: o.nextPostings,
     daemon: d
       ? {
@@ -72,6 +85,5 @@ export async function statusDocument(o: StatusOptions): Promise<Record<string, u
         last_error: d.lastError,
       }
       : undefined,
-    last_failed_load: lastFailure ?? null,
   };
 }

@@ -1,6 +1,11 @@
 /**
- * Backfill progress: a bar on a terminal, a log line every few seconds
- * otherwise.
+ * Backfill progress figures and the terminal bar. Pure.
+ *
+ * The rate and ETA start from the configured request budget (requests per
+ * minute per host, times the hosts in the plan): the first pairs of a run are
+ * not representative (the first request of each host goes out at once, later
+ * ones wait for their slot). Once enough pairs are done, the measured rate is
+ * used when it is slower than the budget.
  *
  * @module
  */
@@ -11,15 +16,30 @@ export interface ProgressFigures {
   done: number;
   /** Pairs in the plan. */
   total: number;
-  /** Pairs per second so far. */
+  /** Pairs per second used for the ETA. */
   rate: number;
-  /** Seconds left at this rate (undefined before the first pair). */
+  /** Seconds left at this rate (undefined when the rate is 0). */
   etaSeconds?: number;
 }
 
-/** Compute the figures at `elapsedSeconds`. */
-export function figures(done: number, total: number, elapsedSeconds: number): ProgressFigures {
-  const rate = elapsedSeconds > 0 ? done / elapsedSeconds : 0;
+/** Pairs done before the measured rate is trusted. */
+export const MEASURED_AFTER = 10;
+
+/**
+ * Figures at `elapsedSeconds`, given the configured rate in pairs per second
+ * (`undefined` when there is no budget to go by: the measured rate only).
+ */
+export function figures(
+  done: number,
+  total: number,
+  elapsedSeconds: number,
+  configuredRate?: number,
+): ProgressFigures {
+  const measured = elapsedSeconds > 0 ? done / elapsedSeconds : 0;
+  let rate: number;
+  if (configuredRate === undefined) rate = measured;
+  else if (done < MEASURED_AFTER) rate = configuredRate;
+  else rate = Math.min(configuredRate, measured);
   return { done, total, rate, etaSeconds: rate > 0 ? (total - done) / rate : undefined };
 }
 
@@ -42,4 +62,12 @@ export function renderBar(f: ProgressFigures, width = 30): string {
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${f.done}/${f.total} ${
     String(Math.floor(frac * 100)).padStart(3)
   }%  ${f.rate.toFixed(1)}/s  ETA ${formatDuration(f.etaSeconds)}`;
+}
+
+/**
+ * Pairs per second the request budget allows: `requestsPerMinute` per host,
+ * hosts served in parallel up to `concurrency` workers.
+ */
+export function budgetRate(requestsPerMinute: number, hosts: number, concurrency: number): number {
+  return (requestsPerMinute / 60) * Math.max(1, Math.min(hosts, concurrency));
 }

@@ -136,3 +136,19 @@ export async function earliestNextCheck(
   );
   return r?.t ? new Date(r.t) : undefined;
 }
+
+/** Status of each given pair of `source` (keyed `YYYY-MM-DD|cycle label`); pairs never looked at are absent. */
+export async function windowStatuses(
+  db: Queryable,
+  o: { schema: string; source: string; pairs: readonly { gasDay: IsoDate; cycle: string }[] },
+): Promise<Map<string, PollStatus>> {
+  if (o.pairs.length === 0) return new Map();
+  const rows = await db.query<{ k: string; status: PollStatus }>(
+    `SELECT to_char(p.gas_day, 'YYYY-MM-DD') || '|' || p.cycle AS k, p.status
+     FROM ${quoteIdent(o.schema)}.poll_state p
+     JOIN unnest($2::date[], $3::text[]) AS u(d, c) ON p.gas_day = u.d AND p.cycle = u.c
+     WHERE p.source = $1`,
+    [o.source, o.pairs.map((p) => p.gasDay), o.pairs.map((p) => p.cycle)],
+  );
+  return new Map(rows.map((r) => [r.k, r.status]));
+}

@@ -46,7 +46,7 @@ export interface SweepReport {
 
 /** Calendar options of the configuration for some cycles. */
 export function calendarOptions(
-  ctx: PipelineContext,
+  ctx: Pick<PipelineContext, "config">,
   cycles: CalendarOptions["cycles"],
 ): CalendarOptions {
   const d = ctx.config.daemon;
@@ -141,6 +141,6 @@ export async function sweep(s: SweepContext): Promise<SweepReport> {
 }
 
 /** The first gas day of the polling window at `now`. */
-export function windowStart(ctx: PipelineContext, now: Date): string {
+export function windowStart(ctx: Pick<PipelineContext, "config">, now: Date): string {
   return addDays(gasDayAt(now, ctx.config.timezone), -ctx.config.daemon.historyDays);
 }

@@ -113,3 +113,22 @@ export async function recordFailure(
   );
   return rows[0].load_id;
 }
+
+/** Key of a pair in {@linkcode loadedPairs}: `source|YYYY-MM-DD|cycle label`. */
+export function loadedPairKey(source: string, gasDay: string, cycle: string): string {
+  return `${source}|${gasDay}|${cycle}`;
+}
+
+/** Every pair with a successful load whose gas day is in `[from, to]`, as {@linkcode loadedPairKey}s. */
+export async function loadedPairs(
+  db: Queryable,
+  schema: string,
+  range: { from: string; to: string },
+): Promise<Set<string>> {
+  const rows = await db.query<{ source: string; gas_day: string; cycle: string }>(
+    `SELECT DISTINCT source, to_char(gas_day, 'YYYY-MM-DD') AS gas_day, cycle FROM ${table(schema)}
+     WHERE status = 'loaded' AND gas_day BETWEEN $1 AND $2`,
+    [range.from, range.to],
+  );
+  return new Set(rows.map((r) => loadedPairKey(r.source, r.gas_day, r.cycle)));
+}

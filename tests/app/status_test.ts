@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { checkReady, statusDocument } from "../../src/app/status.ts";
-import { isAlive } from "../../src/app/daemon_command.ts";
+import { isAlive } from "../../src/app/commands/daemon.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { loadFile } from "../../src/load/load_file.ts";
 import { findCycle } from "../../src/domain/cycles.ts";

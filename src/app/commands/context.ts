@@ -1,0 +1,96 @@
+/**
+ * What every command gets from `main`, and the wiring they share: the
+ * database opened (or not) with one clear line, the pipeline's services with
+ * the per-host request budget, the closing summary of an interrupted run.
+ *
+ * @module
+ */
+import type { Config } from "../../config/schema.ts";
+import type { Logger } from "../../log/logger.ts";
+import type { StatusLine } from "../../log/status_line.ts";
+import type { Clock } from "../../daemon/clock.ts";
+import { HostRateLimiter } from "../../daemon/rate_limit.ts";
+import type { PairObserver, PipelineContext } from "../../pipeline/process_pair.ts";
+import { createRuntime, prepareDatabase, type Runtime } from "../runtime.ts";
+import { checkDataDir, describeDatabase, StartupError } from "../startup.ts";
+import { EXIT } from "../exit.ts";
+
+/** What `main` hands to a command. */
+export interface CommandEnv {
+  /** Validated configuration. */
+  config: Config;
+  /** Logger. */
+  log: Logger;
+  /** Clock. */
+  clock: Clock;
+  /** Plain output (plans, help). */
+  print: (text: string) => void;
+  /** One-line errors (usage, settings). */
+  printError: (text: string) => void;
+  /** Aborting it is a stop request, like SIGTERM (tests). */
+  stop?: AbortSignal;
+  /** Told the health endpoint's address once it listens (tests). */
+  onHealth?: (addr: { hostname: string; port: number }) => void;
+  /** The terminal, when standard error is one (progress bars). */
+  terminal?: StatusLine;
+}
+
+/**
+ * Check the data directory, connect and migrate, run `fn`, close. A database
+ * that cannot be used is one line naming the server and the settings that
+ * choose it, and exit 1; a data directory that cannot be written is exit 2.
+ */
+export async function withDatabase(
+  env: CommandEnv,
+  fn: (rt: Runtime) => Promise<number>,
+): Promise<number> {
+  try {
+    await checkDataDir(env.config.dataDir);
+  } catch (e) {
+    if (!(e instanceof StartupError)) throw e;
+    env.printError(`tec-pipeline: ${e.message}`);
+    return EXIT.usage;
+  }
+  const rt = createRuntime({ config: env.config, log: env.log });
+  try {
+    try {
+      await prepareDatabase(rt);
+    } catch (e) {
+      const { target, fix } = describeDatabase(env.config.database);
+      env.log.error("db.unavailable", { target, reason: (e as Error).message, fix });
+      return EXIT.failed;
+    }
+    return await fn(rt);
+  } finally {
+    await rt.close().catch(() => {});
+  }
+}
+
+/** Options for {@linkcode pipelineContext}. */
+export interface PipelineWiring {
+  /** Cancels fetches in flight (the hard stop). */
+  signal?: AbortSignal;
+  /** Clock for retries and the request budget. */
+  clock: Clock;
+  /** Metrics hooks. */
+  observer?: PairObserver;
+  /** The per-host request budget (one is made from the config when absent). */
+  limiter?: HostRateLimiter;
+}
+
+/** The pipeline's services for a runtime, with the per-host request budget every command obeys. */
+export function pipelineContext(rt: Runtime, w: PipelineWiring): PipelineContext {
+  const limiter = w.limiter ?? new HostRateLimiter(rt.config.daemon.requestsPerMinute, w.clock);
+  return {
+    ...rt,
+    signal: w.signal,
+    observer: w.observer,
+    beforeRequest: (url, signal) => limiter.acquire(url, signal),
+    sleep: (ms, signal) => w.clock.sleep(ms, signal),
+  };
+}
+
+/** Hosts of the given base URLs (for the budget's rate). */
+export function hostsOf(urls: Iterable<string>): number {
+  return new Set([...urls].map((u) => new URL(u).host)).size;
+}

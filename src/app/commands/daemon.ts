@@ -1,0 +1,170 @@
+/**
+ * `tec-pipeline` without `--once`: the daemon and its health endpoint.
+ *
+ * The health endpoint listens first, so a database that is down at start is
+ * waited for with back-off (a log line per attempt, `/healthz` 200, `/readyz`
+ * 503 with the reason) rather than ending the process; then the schema is
+ * migrated and the polling loop runs until a stop request (see `Shutdown`).
+ *
+ * @module
+ */
+import type { Runtime } from "../runtime.ts";
+import { createRuntime, prepareDatabase } from "../runtime.ts";
+import { metricsObserver } from "../observe.ts";
+import { checkReady, statusDocument } from "../status.ts";
+import { Shutdown } from "../shutdown.ts";
+import { checkDataDir, describeDatabase, retryUntil, StartupError } from "../startup.ts";
+import { EXIT } from "../exit.ts";
+import type { CommandEnv } from "./context.ts";
+import { pipelineContext } from "./context.ts";
+import { type DaemonStatus, runDaemon } from "../../daemon/daemon.ts";
+import { restrictedSources, type Restriction } from "../../daemon/restrict.ts";
+import { calendarOptions, windowStart } from "../../daemon/sweep.ts";
+import { nextDueAt } from "../../schedule/calendar.ts";
+import { createHealthApp } from "../../health/app.ts";
+import { type HealthServer, parseHostPort, startHealthServer } from "../../health/server.ts";
+import { createPipelineMetrics, type PipelineMetrics } from "../../metrics/pipeline_metrics.ts";
+import { registerProcessMetrics, Registry } from "../../metrics/registry.ts";
+
+/** A sweep overdue by this much means the loop is stuck: `/healthz` turns 503. */
+const STALL_MS = 15 * 60_000;
+
+/** Whether the scheduler loop is alive: it has planned a sweep that is not long overdue. */
+export function isAlive(status: DaemonStatus, now: Date, startedAt: Date): boolean {
+  const due = status.nextSweepAt ?? new Date(startedAt.getTime());
+  return now.getTime() - due.getTime() < STALL_MS;
+}
+
+interface Served {
+  server: HealthServer;
+  metrics: PipelineMetrics;
+}
+
+function serveHealth(
+  env: CommandEnv,
+  rt: Runtime,
+  o: { status: DaemonStatus; restrict: Restriction; version: string; startedAt: Date },
+): Served {
+  const { config, log } = rt;
+  const registry = new Registry();
+  registerProcessMetrics(registry);
+  const metrics = createPipelineMetrics(registry);
+  const app = createHealthApp({
+    isAlive: () => isAlive(o.status, env.clock.now(), o.startedAt),
+    checkReady: () => checkReady(rt.db, config.database.schema),
+    renderMetrics: () => registry.render(),
+    status: () =>
+      statusDocument({
+        db: rt.db,
+        schema: config.database.schema,
+        daemon: o.status,
+        version: o.version,
+        windowStart: windowStart(rt, env.clock.now()),
+        nextPostings: restrictedSources(config.sources, o.restrict).map(({ source, cycles }) => ({
+          source: source.name,
+          due_at: nextDueAt(env.clock.now(), calendarOptions(rt, cycles))?.toISOString(),
+        })),
+      }),
+    redact: (t) => log.redact(t),
+  });
+  const hp = parseHostPort(config.health.addr, "health.addr");
+  const server = startHealthServer({
+    app,
+    hostname: hp.hostname,
+    port: hp.port,
+    onListen: (addr) => {
+      log.info("health.listening", { addr: `${addr.hostname}:${addr.port}` });
+      env.onHealth?.(addr);
+    },
+  });
+  return { server, metrics };
+}
+
+/** Migrate, retrying with back-off until the database answers or a stop request comes. */
+async function waitForDatabase(
+  env: CommandEnv,
+  rt: Runtime,
+  status: DaemonStatus,
+  stop: AbortSignal,
+): Promise<boolean> {
+  const { target, fix } = describeDatabase(env.config.database);
+  try {
+    await retryUntil(() => prepareDatabase(rt), {
+      signal: stop,
+      sleep: (ms, signal) => env.clock.sleep(ms, signal),
+      onFailure: (e, attempt, delayMs) => {
+        // The loop is alive while it waits: /healthz stays 200.
+        status.nextSweepAt = new Date(env.clock.now().getTime() + delayMs);
+        status.nextReason = "waiting for the database";
+        status.lastError = (e as Error).message;
+        env.log.warn("db.waiting", {
+          target,
+          attempt,
+          retry_in_s: delayMs / 1000,
+          reason: (e as Error).message,
+          fix,
+        });
+      },
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Options for {@linkcode runDaemonCommand}. */
+export interface DaemonCommandOptions {
+  /** `--params` restrictions. */
+  restrict: Restriction;
+  /** Program version (for `/status`). */
+  version: string;
+}
+
+/** Run the daemon until a stop request; resolves with the exit status. */
+export async function runDaemonCommand(env: CommandEnv, o: DaemonCommandOptions): Promise<number> {
+  try {
+    await checkDataDir(env.config.dataDir);
+  } catch (e) {
+    if (!(e instanceof StartupError)) throw e;
+    env.printError(`tec-pipeline: ${e.message}`);
+    return EXIT.usage;
+  }
+  const rt = createRuntime({ config: env.config, log: env.log });
+  const status: DaemonStatus = {};
+  let served: Served;
+  try {
+    served = serveHealth(env, rt, { ...o, status, startedAt: env.clock.now() });
+  } catch (e) {
+    env.log.error("health.failed", { addr: env.config.health.addr, reason: (e as Error).message });
+    await rt.close().catch(() => {});
+    return EXIT.failed;
+  }
+  const shutdown = new Shutdown({
+    log: env.log,
+    timeoutSeconds: env.config.daemon.shutdownTimeoutSeconds,
+    stop: env.stop,
+    // The file in flight did not finish in time: closing the connections makes
+    // the server roll its transaction back; the pair is looked at again later.
+    onTimeout: () => rt.db.close({ timeoutSeconds: 0 }).catch(() => {}),
+  });
+  try {
+    if (await waitForDatabase(env, rt, status, shutdown.signal)) {
+      await runDaemon({
+        pipeline: pipelineContext(rt, {
+          signal: shutdown.hard,
+          clock: env.clock,
+          observer: metricsObserver(served.metrics, () => env.clock.now()),
+        }),
+        clock: env.clock,
+        restrict: o.restrict,
+        stop: shutdown.signal,
+      }, status);
+    }
+  } finally {
+    shutdown.dispose();
+    await served.server.shutdown();
+    await rt.close().catch(() => {});
+  }
+  env.log.info("shutdown.done", {});
+  return EXIT.ok;
+}
