@@ -45,7 +45,7 @@ function inPty(command: string, env: Record<string, string>): Pty {
       lines.length = 0;
       for (const piece of raw.split(/[\r\n]+/)) {
         // The terminal echoes ^C in front of the next line; the bar clears its line.
-        const json = piece.replace(/\x1b\[2K/g, "").trim();
+        const json = piece.replaceAll("\x1b[2K", "").trim();
         const open = json.indexOf("{");
         if (open >= 0 && json.endsWith("}")) lines.push(JSON.parse(json.slice(open)));
       }
