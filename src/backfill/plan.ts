@@ -5,7 +5,13 @@
  */
 import type { SourceConfig } from "../config/schema.ts";
 import { type CycleId, findCycle } from "../domain/cycles.ts";
-import { addDays, daysBetween, type IsoDate, parseGasDay } from "../domain/gas_day.ts";
+import {
+  addDays,
+  daysBetween,
+  explainBadDate,
+  type IsoDate,
+  parseGasDay,
+} from "../domain/gas_day.ts";
 import { UsageError } from "../cli/params.ts";
 import type { PairJob } from "../pipeline/process_pair.ts";
 
@@ -33,11 +39,7 @@ export function parseBackfillRange(
   const date = (name: string, v: string | undefined): IsoDate => {
     if (v === undefined) throw new UsageError(`backfill: --${name} is required (YYYY-MM-DD)`);
     const d = parseGasDay(v);
-    if (!d) {
-      throw new UsageError(
-        `backfill --${name}: expected YYYY-MM-DD or MM/DD/YYYY, got ${JSON.stringify(v)}`,
-      );
-    }
+    if (!d) throw new UsageError(`backfill --${name}: ${explainBadDate(v)}`);
     return d;
   };
   const from = date("from", a.from);

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { LOG_LEVELS, type LogLevel } from "../config/schema.ts";
-import { UsageError } from "./params.ts";
+import { MAX_COMBINATIONS, UsageError } from "./params.ts";
 
 /** Sub-commands. */
 export const COMMANDS = ["run", "backfill", "healthcheck"] as const;
@@ -147,6 +147,7 @@ Parameters (--params):
   searchType=ALL|NOM               any other key=value is passed to the request
   asset=TW | source=NAME           restrict to some configured sources
   A value [A,B] expands to every combination: cycle=[0,5] gasDay=[2024-01-16,2024-01-17]
+  (at most ${MAX_COMBINATIONS} combinations; keys are case-sensitive: gasDay, not gasday)
 
 Options:
   --once             process the combinations once and exit

@@ -7,7 +7,7 @@
  */
 import { cycleChoices, findCycle } from "../domain/cycles.ts";
 import type { Cycle } from "../domain/cycles.ts";
-import { type IsoDate, parseGasDay } from "../domain/gas_day.ts";
+import { explainBadDate, type IsoDate, parseGasDay } from "../domain/gas_day.ts";
 
 /** A command-line mistake: the process exits with status 2. */
 export class UsageError extends Error {
@@ -19,6 +19,25 @@ export class UsageError extends Error {
 }
 
 const KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** Keys the program reads itself; every other key goes to the request as given. */
+export const PARAM_KEYS: readonly string[] = ["gasDay", "cycle", "searchType", "asset", "source"];
+
+/**
+ * Most combinations one `--params` may expand to. A year of gas days times
+ * every cycle is 2,190; a million combinations exhausted V8's heap before
+ * the first request (use `backfill` for long ranges).
+ */
+export const MAX_COMBINATIONS = 10_000;
+
+/**
+ * A key that is a known key but for case (`gasday`) would otherwise be sent
+ * to the site, which ignores it, and the run would quietly use the default.
+ */
+function checkKeyCase(key: string): void {
+  const known = PARAM_KEYS.find((k) => k !== key && k.toLowerCase() === key.toLowerCase());
+  if (known) throw new UsageError(`--params ${key}: unknown key; did you mean ${known}?`);
+}
 
 /**
  * Parse `key=value` tokens into a map of key → values (a value `[A,B]` lists
@@ -38,6 +57,7 @@ export function parseParamTokens(tokens: readonly string[]): Map<string, string[
         `--params: invalid key ${JSON.stringify(key)} (expected letters, digits and _)`,
       );
     }
+    checkKeyCase(key);
     if (out.has(key)) {
       throw new UsageError(`--params: ${key} given twice; list several values as ${key}=[A,B]`);
     }
@@ -59,8 +79,22 @@ export function parseParamTokens(tokens: readonly string[]): Map<string, string[
   return out;
 }
 
-/** Every combination of the given values, in order (first key varies slowest). */
+/**
+ * Every combination of the given values, in order (first key varies slowest).
+ *
+ * @throws {UsageError} stating the product, before allocating anything, when
+ * it exceeds {@linkcode MAX_COMBINATIONS}
+ */
 export function cartesian(params: Map<string, string[]>): Record<string, string>[] {
+  const sizes = [...params].map(([key, values]) => ({ key, n: values.length }));
+  const total = sizes.reduce((p, s) => p * s.n, 1);
+  if (total > MAX_COMBINATIONS) {
+    const product = sizes.filter((s) => s.n > 1).map((s) => `${s.key} ${s.n}`).join(" x ");
+    throw new UsageError(
+      `--params: the lists make ${total} combinations (${product}), more than the ` +
+        `${MAX_COMBINATIONS} allowed at once; split the run, or use backfill for a date range`,
+    );
+  }
   let combos: Record<string, string>[] = [{}];
   for (const [key, values] of params) {
     const next: Record<string, string>[] = [];
@@ -96,13 +130,7 @@ export function validateCombo(combo: Record<string, string>): ParamCombo {
     switch (key) {
       case "gasDay": {
         const d = parseGasDay(value);
-        if (!d) {
-          throw new UsageError(
-            `--params gasDay: expected a date as YYYY-MM-DD or MM/DD/YYYY, got ${
-              JSON.stringify(value)
-            }`,
-          );
-        }
+        if (!d) throw new UsageError(`--params gasDay: ${explainBadDate(value)}`);
         out.gasDay = d;
         break;
       }

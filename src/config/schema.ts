@@ -7,7 +7,8 @@
  * @module
  */
 import { type CycleId, CYCLES, findCycle } from "../domain/cycles.ts";
-import { isTimeZone } from "../domain/gas_day.ts";
+import { timeZoneProblem } from "../domain/gas_day.ts";
+import { hostPortProblem } from "./host_port.ts";
 import { Secret } from "./secret.ts";
 import { cronProblem } from "../schedule/cron.ts";
 import { validateCalendarOptions } from "../schedule/calendar.ts";
@@ -136,18 +137,7 @@ const URL_BASE = /^https?:\/\/[^/?#\s]+\/?$/;
 /** Default cycles polled for a source: every one. */
 export const ALL_CYCLE_IDS: readonly CycleId[] = CYCLES.map((c) => c.id);
 
-/**
- * Validate an untyped document (parsed YAML, after environment overrides) into
- * a {@linkcode Config}.
- *
- * @param doc the parsed document
- * @param origin file name for error messages
- * @throws {ConfigError} listing every problem
- */
-export function buildConfig(doc: unknown, origin: string): Config {
-  const problems: Problem[] = [];
-  const top = new Reader(doc, "", problems);
-
+function readDatabase(top: Reader): DatabaseConfig {
   const db = top.child("database");
   const url = db.optionalString("url");
   const password = db.optionalString("password");
@@ -169,22 +159,28 @@ export function buildConfig(doc: unknown, origin: string): Config {
     db.fail("url", "expected a postgres:// or postgresql:// URL");
   }
   db.rejectUnknown();
+  return database;
+}
 
+function readLog(top: Reader): Config["log"] {
   const log = top.child("log");
   const logCfg = {
     level: log.oneOf("level", "info", LOG_LEVELS),
     format: log.oneOf("format", "auto", ["auto", "json", "text"] as const),
   };
   log.rejectUnknown();
+  return logCfg;
+}
 
+/** The zone, or `undefined` (recorded as a problem) when it is not an IANA name. */
+function readTimezone(top: Reader): string | undefined {
   const timezone = top.string("timezone", "America/Chicago");
-  if (!isTimeZone(timezone)) {
-    top.fail(
-      "timezone",
-      `expected an IANA time zone name such as America/Chicago, got ${show(timezone)}`,
-    );
-  }
+  const problem = timeZoneProblem(timezone);
+  if (problem) top.fail("timezone", problem);
+  return problem ? undefined : timezone;
+}
 
+function readHttp(top: Reader): HttpConfig {
   const h = top.child("http");
   const http: HttpConfig = {
     timeoutSeconds: h.number("timeout_seconds", 30, 0.05, 3600),
@@ -195,64 +191,73 @@ export function buildConfig(doc: unknown, origin: string): Config {
     userAgent: h.string("user_agent", "tec-pipeline"),
   };
   h.rejectUnknown();
+  return http;
+}
 
+function readCycles(s: Reader): CycleId[] {
+  const cycles: CycleId[] = [];
+  (s.list("cycles") ?? ALL_CYCLE_IDS).forEach((c, j) => {
+    const found = typeof c === "string" || typeof c === "number" ? findCycle(String(c)) : undefined;
+    if (found) cycles.push(found.id);
+    else {
+      s.fail(
+        `cycles[${j}]`,
+        `expected a cycle (${CYCLES.map((x) => x.id).join(", ")}), got ${show(c)}`,
+      );
+    }
+  });
+  return cycles;
+}
+
+function readSource(s: Reader, i: number, before: readonly SourceConfig[]): SourceConfig {
+  const cycles = readCycles(s);
+  const src: SourceConfig = {
+    name: s.string("name", `source${i + 1}`, { pattern: /^[A-Za-z0-9_.-]{1,64}$/ }),
+    asset: s.string("asset", "", {
+      pattern: ASSET,
+      expected: "an upper-case asset code such as TW",
+    }),
+    baseUrl: s.string("base_url", "", {
+      pattern: URL_BASE,
+      expected: "an http(s) URL with host and no path, e.g. https://twtransfer.energytransfer.com",
+    }).replace(/\/$/, ""),
+    report: s.oneOf("report", "operationally-available", REPORTS),
+    searchType: s.string("search_type", "ALL", {
+      pattern: /^[A-Z]{1,10}$/,
+      expected: "ALL or NOM",
+    }),
+    cycles,
+    params: s.stringMap("params"),
+    enabled: s.bool("enabled", true),
+  };
+  if (s.raw("asset") === undefined) s.fail("asset", "required: the pipeline's asset code, e.g. TW");
+  for (const k of Object.keys(src.params)) {
+    if (RESERVED_PARAMS.includes(k)) {
+      s.fail(`params.${k}`, "set by the program for each request; remove it from params");
+    }
+  }
+  if (s.raw("base_url") === undefined) {
+    s.fail("base_url", "required: the ipost site, e.g. https://twtransfer.energytransfer.com");
+  }
+  if (before.some((o) => o.name === src.name)) {
+    s.fail("name", `duplicate source name ${show(src.name)}`);
+  }
+  s.rejectUnknown();
+  return src;
+}
+
+function readSources(top: Reader, problems: Problem[]): SourceConfig[] {
   const sources: SourceConfig[] = [];
   const list = top.list("sources");
   if (!list || list.length === 0) top.fail("sources", "expected a list with at least one source");
   (list ?? []).forEach((item, i) => {
-    const s = new Reader(item, `sources[${i}]`, problems);
-    const cycles: CycleId[] = [];
-    const rawCycles = s.list("cycles") ?? ALL_CYCLE_IDS;
-    rawCycles.forEach((c, j) => {
-      const found = typeof c === "string" || typeof c === "number"
-        ? findCycle(String(c))
-        : undefined;
-      if (found) cycles.push(found.id);
-      else {
-        s.fail(
-          `cycles[${j}]`,
-          `expected a cycle (${CYCLES.map((x) => x.id).join(", ")}), got ${show(c)}`,
-        );
-      }
-    });
-    const src: SourceConfig = {
-      name: s.string("name", `source${i + 1}`, { pattern: /^[A-Za-z0-9_.-]{1,64}$/ }),
-      asset: s.string("asset", "", {
-        pattern: ASSET,
-        expected: "an upper-case asset code such as TW",
-      }),
-      baseUrl: s.string("base_url", "", {
-        pattern: URL_BASE,
-        expected:
-          "an http(s) URL with host and no path, e.g. https://twtransfer.energytransfer.com",
-      }).replace(/\/$/, ""),
-      report: s.oneOf("report", "operationally-available", REPORTS),
-      searchType: s.string("search_type", "ALL", {
-        pattern: /^[A-Z]{1,10}$/,
-        expected: "ALL or NOM",
-      }),
-      cycles,
-      params: s.stringMap("params"),
-      enabled: s.bool("enabled", true),
-    };
-    if (s.raw("asset") === undefined) {
-      s.fail("asset", "required: the pipeline's asset code, e.g. TW");
-    }
-    for (const k of Object.keys(src.params)) {
-      if (RESERVED_PARAMS.includes(k)) {
-        s.fail(`params.${k}`, "set by the program for each request; remove it from params");
-      }
-    }
-    if (s.raw("base_url") === undefined) {
-      s.fail("base_url", "required: the ipost site, e.g. https://twtransfer.energytransfer.com");
-    }
-    if (sources.some((o) => o.name === src.name)) {
-      s.fail("name", `duplicate source name ${show(src.name)}`);
-    }
-    s.rejectUnknown();
-    sources.push(src);
+    sources.push(readSource(new Reader(item, `sources[${i}]`, problems), i, sources));
   });
+  return sources;
+}
 
+/** Daemon settings; `zone` is `undefined` when the timezone is already reported bad. */
+function readDaemon(top: Reader, zone: string | undefined, sources: SourceConfig[]): DaemonConfig {
   const d = top.child("daemon");
   const daemon: DaemonConfig = {
     schedule: d.string("schedule", "*/5 * * * *"),
@@ -265,7 +270,8 @@ export function buildConfig(doc: unknown, origin: string): Config {
     requestsPerMinute: d.int("requests_per_minute", 30, 1, 6000),
     shutdownTimeoutSeconds: d.int("shutdown_timeout_seconds", 30, 1, 3600),
   };
-  const cron = isTimeZone(timezone) ? cronProblem(daemon.schedule, timezone) : undefined;
+  // With a bad zone the schedule is still checked for form, in UTC.
+  const cron = cronProblem(daemon.schedule, zone ?? "UTC");
   if (cron) d.fail("schedule", cron);
   if (daemon.probeMaxSeconds < daemon.probeInitialSeconds) {
     d.fail(
@@ -274,33 +280,52 @@ export function buildConfig(doc: unknown, origin: string): Config {
     );
   }
   d.rejectUnknown();
-  if (isTimeZone(timezone)) {
+  if (zone !== undefined) {
     // A polled cycle the window can never reach (Final with history_days 0)
     // would fail every sweep; say so now, naming the source.
+    const cal = { zone, historyDays: daemon.historyDays, graceMinutes: daemon.graceMinutes };
     for (const src of sources) {
-      const cal = {
-        zone: timezone,
-        historyDays: daemon.historyDays,
-        graceMinutes: daemon.graceMinutes,
-      };
       for (const p of validateCalendarOptions({ ...cal, cycles: src.cycles })) {
         d.fail("history_days", `${p} (source ${src.name})`);
       }
     }
   }
+  return daemon;
+}
 
+function readHealth(top: Reader): Config["health"] {
   const hc = top.child("health");
-  const health = {
-    addr: hc.string("addr", "127.0.0.1:8080", {
-      pattern: /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/,
-      expected: "host:port, e.g. 127.0.0.1:8080",
-    }),
-  };
+  const addr = hc.string("addr", "127.0.0.1:8080");
+  // Checked with the parser that binds it, so `healthcheck` and the daemon
+  // never meet an address the configuration let through.
+  const problem = hostPortProblem(addr);
+  if (problem) hc.fail("addr", problem);
   hc.rejectUnknown();
+  return { addr };
+}
 
+/**
+ * Validate an untyped document (parsed YAML, after environment overrides) into
+ * a {@linkcode Config}.
+ *
+ * @param doc the parsed document
+ * @param origin file name for error messages
+ * @throws {ConfigError} listing every problem
+ */
+export function buildConfig(doc: unknown, origin: string): Config {
+  const problems: Problem[] = [];
+  const top = new Reader(doc, "", problems);
+  const database = readDatabase(top);
+  const log = readLog(top);
+  const zone = readTimezone(top);
+  const http = readHttp(top);
+  const sources = readSources(top, problems);
+  const daemon = readDaemon(top, zone, sources);
+  const health = readHealth(top);
   const dataDir = top.string("data_dir", "./data");
   top.rejectUnknown();
 
-  if (problems.length > 0) throw new ConfigError(origin, problems);
-  return { database, dataDir, log: logCfg, timezone, http, sources, daemon, health };
+  // A bad zone was recorded as a problem, so past this line `zone` is set.
+  if (problems.length > 0 || zone === undefined) throw new ConfigError(origin, problems);
+  return { database, dataDir, log, timezone: zone, http, sources, daemon, health };
 }

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { nearest } from "./nearest.ts";
 
 /** One validation problem. */
 export interface Problem {
@@ -16,8 +17,13 @@ export interface Problem {
   message: string;
 }
 
-/** Thrown when a configuration cannot be used; its message lists every problem. */
+/**
+ * Thrown when a configuration cannot be used; its message lists every problem
+ * (over several lines), {@linkcode ConfigError.lines} gives one line each.
+ */
 export class ConfigError extends Error {
+  /** The file read, `(built-in defaults)` or `environment`. */
+  readonly origin: string;
   /** Every problem found. */
   readonly problems: readonly Problem[];
 
@@ -28,7 +34,19 @@ export class ConfigError extends Error {
         problems.map((p) => `  ${p.key}: ${p.message}`).join("\n"),
     );
     this.name = "ConfigError";
+    this.origin = origin;
     this.problems = problems;
+  }
+
+  /**
+   * One self-contained line per problem, `<origin>: <key>: <message>`, e.g.
+   * `config.yaml: daemon.schedule: expected ...`; a line break inside a
+   * message (from a library, say) becomes a space so that each problem stays
+   * one line of a log.
+   */
+  lines(): string[] {
+    const flat = (t: string) => t.replace(/\s*[\r\n]+\s*/g, " ");
+    return this.problems.map((p) => flat(`${this.origin}: ${p.key}: ${p.message}`));
   }
 }
 
@@ -181,13 +199,21 @@ export class Reader {
     return out;
   }
 
-  /** Record every key that was never read as unknown (catches typos). */
+  /**
+   * Record every key that was never read as unknown (catches typos), naming
+   * the nearest known key when one is close, else listing the known keys.
+   */
   rejectUnknown(): void {
+    const known = [...this.#seen].sort();
     for (const k of Object.keys(this.#obj)) {
-      if (!this.#seen.has(k)) {
-        const known = [...this.#seen].sort().join(", ");
-        this.fail(k, `unknown key (known keys here: ${known})`);
-      }
+      if (this.#seen.has(k)) continue;
+      const near = nearest(k, known);
+      this.fail(
+        k,
+        near
+          ? `unknown key; did you mean ${near}?`
+          : `unknown key (known keys here: ${known.join(", ")})`,
+      );
     }
   }
 }

@@ -21,24 +21,71 @@ const US_RE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
 /** Hour (local, in the gas-day zone) at which a gas day starts. */
 export const GAS_DAY_START_HOUR = 9;
 
+/** The year, month and day written in `text`, if it has one of the two forms. */
+function dateFields(text: string): [number, number, number] | undefined {
+  const t = text.trim();
+  const iso = ISO_RE.exec(t);
+  if (iso) return [Number(iso[1]), Number(iso[2]), Number(iso[3])];
+  const us = US_RE.exec(t);
+  if (us) return [Number(us[3]), Number(us[1]), Number(us[2])];
+  return undefined;
+}
+
 /**
  * Parse a gas day written `YYYY-MM-DD` or `MM/DD/YYYY`.
  *
- * @returns the date as `YYYY-MM-DD`, or `undefined` if the text is not a real date.
+ * @returns the date as `YYYY-MM-DD`, or `undefined` if the text is not a real
+ * date ({@linkcode explainBadDate} says why).
  */
 export function parseGasDay(text: string): IsoDate | undefined {
-  const t = text.trim();
-  let y: number, m: number, d: number;
-  const iso = ISO_RE.exec(t);
-  const us = iso ? null : US_RE.exec(t);
-  if (iso) [y, m, d] = [Number(iso[1]), Number(iso[2]), Number(iso[3])];
-  else if (us) [y, m, d] = [Number(us[3]), Number(us[1]), Number(us[2])];
-  else return undefined;
+  const fields = dateFields(text);
+  if (!fields) return undefined;
+  const [y, m, d] = fields;
   const date = new Date(Date.UTC(y, m - 1, d));
   if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) {
     return undefined;
   }
   return date.toISOString().slice(0, 10);
+}
+
+const MONTH_NAMES = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
+
+/**
+ * Why {@linkcode parseGasDay} rejects `text`, as one line without a key:
+ * `"2024-02-30" is not a date: February 2024 has 29 days`, or
+ * `expected a date as YYYY-MM-DD or MM/DD/YYYY, got "2024/02/30"` when the
+ * text has neither form.
+ *
+ * @returns the explanation, or `undefined` when `text` is a date
+ */
+export function explainBadDate(text: string): string | undefined {
+  if (parseGasDay(text) !== undefined) return undefined;
+  const fields = dateFields(text);
+  if (!fields) return `expected a date as YYYY-MM-DD or MM/DD/YYYY, got ${JSON.stringify(text)}`;
+  const [y, m, d] = fields;
+  const why = (reason: string) => `${JSON.stringify(text.trim())} is not a date: ${reason}`;
+  if (m < 1 || m > 12) {
+    const order = ISO_RE.test(text.trim()) ? "" : "; MM/DD/YYYY puts the month first";
+    return why(`there is no month ${m} (months are 1 to 12${order})`);
+  }
+  // Date.UTC reads years 0-99 as 1900-1999, so parseGasDay cannot take them.
+  if (y < 100) return why(`year ${y} is before the year 100`);
+  const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  if (d < 1) return why("days of the month start at 1");
+  return why(`${MONTH_NAMES[m - 1]} ${y} has ${days} days`);
 }
 
 /** Format a gas day the way ipost expects it in the query string: `MM/DD/YYYY`. */
@@ -59,18 +106,47 @@ export function daysBetween(a: IsoDate, b: IsoDate): number {
   return Math.round(ms / 86_400_000);
 }
 
+const NAMED_ZONE = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)+$/;
+const FIXED_OFFSET = /^[+-]|^(Etc\/)?(GMT|UTC|UT)[+-]\d/i;
+const ZERO_ZONES = ["UTC", "GMT"];
+
 /**
- * Whether `zone` is an IANA time zone this runtime knows.
- * cron-parser accepts unknown zones and fails later with an unclear message,
- * so every zone from outside is checked here first.
+ * Why `zone` is not an IANA zone name this runtime knows, as one line
+ * without a key; `undefined` when it is one.
+ *
+ * `Intl` also takes fixed offsets (`+05:00`, `-0600`, `Etc/GMT+6`) and
+ * abbreviations it resolves by guesswork (`CST`, `EST` as America/Panama,
+ * `BST` as Asia/Dhaka); none of them follows the daylight-saving changes the
+ * gas day does, so only `Region/City` names and `UTC`/`GMT` pass.
  */
-export function isTimeZone(zone: string): boolean {
+export function timeZoneProblem(zone: string): string | undefined {
+  const got = JSON.stringify(zone);
+  const expected = "expected an IANA time zone name such as America/Chicago";
+  if (zone === "") return `${expected}, got ""`;
+  if (FIXED_OFFSET.test(zone)) {
+    return `${expected}, got ${got}, a fixed UTC offset: the gas day follows daylight ` +
+      "saving time, which needs a named zone (UTC is fine)";
+  }
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return zone.length > 0;
   } catch {
-    return false;
+    return `${expected}, got ${got}`;
   }
+  if (!ZERO_ZONES.includes(zone.toUpperCase()) && !NAMED_ZONE.test(zone)) {
+    return `${expected} (Region/City, or UTC), got ${got}: an abbreviation or legacy ` +
+      "name is ambiguous and may not follow daylight saving time";
+  }
+  return undefined;
+}
+
+/**
+ * Whether `zone` is an IANA zone name this runtime knows (see
+ * {@linkcode timeZoneProblem}). cron-parser accepts unknown zones and fails
+ * later with an unclear message, so every zone from outside is checked here
+ * first.
+ */
+export function isTimeZone(zone: string): boolean {
+  return timeZoneProblem(zone) === undefined;
 }
 
 /** Wall-clock fields of an instant in a zone. */

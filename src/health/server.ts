@@ -3,19 +3,16 @@
  *
  * @module
  */
+import type { HostPort } from "../config/host_port.ts";
+
+// The parser lives with the configuration, which checks health.addr at load
+// time and must not import the server; existing imports keep working.
+export { type HostPort, parseHostPort } from "../config/host_port.ts";
 
 /** Anything with a fetch handler, e.g. a Hono app. */
 export interface FetchApp {
   /** Answers one request. */
   fetch(request: Request): Response | Promise<Response>;
-}
-
-/** A bound host and port. */
-export interface HostPort {
-  /** Host name or IP address, IPv6 without brackets (as `Deno.serve` wants it). */
-  readonly hostname: string;
-  /** TCP port; 0 asks the OS for a free one. */
-  readonly port: number;
 }
 
 /** Options for {@link startHealthServer}. */
@@ -72,43 +69,4 @@ export function startHealthServer(options: StartHealthServerOptions): HealthServ
       return closing;
     },
   };
-}
-
-const EXPECTED = "expected host:port such as 0.0.0.0:8080, 127.0.0.1:0 or [::1]:8080";
-const HOSTNAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
-const IPV6_RE = /^[0-9A-Fa-f:.]+$/;
-
-/**
- * Parses a `host:port` setting; IPv6 hosts must be bracketed (`[::1]:8080`)
- * and come back without brackets. Errors name `key`, the value and the
- * expected form, so a bad config line can be fixed from the message alone.
- */
-export function parseHostPort(text: string, key: string): HostPort {
-  const fail = (why: string): never => {
-    throw new Error(`invalid ${key} ${JSON.stringify(text)}: ${why}; ${EXPECTED}`);
-  };
-  const trimmed = text.trim();
-  let host: string;
-  let portText: string;
-  if (trimmed.startsWith("[")) {
-    const close = trimmed.indexOf("]");
-    if (close === -1) fail("missing ']' after IPv6 address");
-    host = trimmed.slice(1, close);
-    const rest = trimmed.slice(close + 1);
-    if (!rest.startsWith(":")) fail("missing ':port' after ']'");
-    portText = rest.slice(1);
-    if (!IPV6_RE.test(host) || !host.includes(":")) fail("not an IPv6 address inside brackets");
-  } else {
-    const colon = trimmed.lastIndexOf(":");
-    if (colon === -1) fail("missing ':port'");
-    host = trimmed.slice(0, colon);
-    portText = trimmed.slice(colon + 1);
-    if (host.includes(":")) fail("IPv6 addresses must be in brackets");
-    if (host === "") fail("missing host");
-    if (!HOSTNAME_RE.test(host)) fail(`invalid host ${JSON.stringify(host)}`);
-  }
-  if (!/^\d{1,5}$/.test(portText)) fail(`invalid port ${JSON.stringify(portText)}`);
-  const port = Number(portText);
-  if (port > 65535) fail(`port ${port} out of range 0-65535`);
-  return { hostname: host, port };
 }

@@ -47,3 +47,25 @@ Deno.test("backfill plan: bad ranges and cycles are usage errors naming the opti
   );
   assert.throws(() => parseBackfillRange({ from: "2000-01-01", to: "2024-01-01" }), /at most/);
 });
+
+Deno.test("backfill plan: a --from or --to that does not exist is called that", () => {
+  assert.throws(
+    () => parseBackfillRange({ from: "2024-02-30", to: "2024-03-01" }),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      e.message === 'backfill --from: "2024-02-30" is not a date: February 2024 has 29 days',
+  );
+  assert.throws(
+    () => parseBackfillRange({ from: "2023-02-01", to: "02/29/2023" }),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      e.message === 'backfill --to: "02/29/2023" is not a date: February 2023 has 28 days',
+  );
+  assert.throws(
+    () => parseBackfillRange({ from: "2024/01/01", to: "2024-01-02" }),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      e.message ===
+        'backfill --from: expected a date as YYYY-MM-DD or MM/DD/YYYY, got "2024/01/01"',
+  );
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { type CliArgs, parseCli } from "../../src/cli/args.ts";
-import { UsageError } from "../../src/cli/params.ts";
+import { type CliArgs, HELP, parseCli } from "../../src/cli/args.ts";
+import { MAX_COMBINATIONS, UsageError } from "../../src/cli/params.ts";
 
 function usageError(argv: string[]): UsageError {
   try {
@@ -144,4 +144,9 @@ Deno.test("other options: --config/-c, --force, -h, -V, healthcheck", () => {
   assert.equal(parseCli(["--version"]).version, true);
   assert.equal(parseCli(["-V"]).version, true);
   assert.equal(parseCli(["healthcheck"]).command, "healthcheck");
+});
+
+Deno.test("--help states the combination cap and that keys are case-sensitive", () => {
+  assert.match(HELP, new RegExp(`at most ${MAX_COMBINATIONS} combinations`));
+  assert.match(HELP, /case-sensitive: gasDay, not gasday/);
 });

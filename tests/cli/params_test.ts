@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import {
   cartesian,
   expandParams,
+  MAX_COMBINATIONS,
+  PARAM_KEYS,
   parseParamTokens,
   UsageError,
   validateCombo,
@@ -82,11 +84,27 @@ Deno.test("gasDay in YYYY-MM-DD and MM/DD/YYYY", () => {
   assert.equal(expandParams(["gasDay=2/29/2024"])[0].gasDay, "2024-02-29");
 });
 
-Deno.test("invalid gas days are rejected naming the value", () => {
-  for (const bad of ["2024-02-30", "13/01/2024", "2023-02-29", "2024-1-17", "yesterday", ""]) {
+Deno.test("malformed gas days are rejected naming the value and both forms", () => {
+  for (const bad of ["2024-1-17", "2024/01/17", "yesterday", ""]) {
     const e = usageError(() => expandParams([`gasDay=${bad}`]));
     assert.ok(e.message.includes(`got ${JSON.stringify(bad)}`), e.message);
     assert.match(e.message, /^--params gasDay: expected a date as YYYY-MM-DD or MM\/DD\/YYYY/);
+  }
+});
+
+Deno.test("a gas day that does not exist is called that, saying why", () => {
+  const cases: [string, string][] = [
+    ["2024-02-30", "February 2024 has 29 days"],
+    ["02/30/2024", "February 2024 has 29 days"],
+    ["2023-02-29", "February 2023 has 28 days"],
+    ["13/01/2024", "there is no month 13"],
+  ];
+  for (const [bad, why] of cases) {
+    const e = usageError(() => expandParams([`gasDay=${bad}`]));
+    assert.ok(
+      e.message.startsWith(`--params gasDay: ${JSON.stringify(bad)} is not a date: ${why}`),
+      e.message,
+    );
   }
 });
 
@@ -180,4 +198,54 @@ Deno.test("malformed tokens are rejected naming the token", () => {
     /cycle: empty item in list "\[0,,5\]"/,
   );
   assert.match(usageError(() => parseParamTokens(["cycle=[]"])).message, /empty item/);
+});
+
+Deno.test("a known key in the wrong case is refused with the right spelling", () => {
+  const cases: [string, string][] = [
+    ["gasday=2024-01-17", "--params gasday: unknown key; did you mean gasDay?"],
+    ["GASDAY=2024-01-17", "--params GASDAY: unknown key; did you mean gasDay?"],
+    ["CYCLE=1", "--params CYCLE: unknown key; did you mean cycle?"],
+    ["searchtype=NOM", "--params searchtype: unknown key; did you mean searchType?"],
+    ["Asset=TW", "--params Asset: unknown key; did you mean asset?"],
+    ["Source=tw-oac", "--params Source: unknown key; did you mean source?"],
+    ["cycle=[0,5]", ""],
+  ];
+  for (const [token, message] of cases) {
+    if (message === "") assert.doesNotThrow(() => expandParams([token]), token);
+    else assert.equal(usageError(() => expandParams([token])).message, message);
+  }
+  assert.deepEqual([...PARAM_KEYS].sort(), ["asset", "cycle", "gasDay", "searchType", "source"]);
+});
+
+Deno.test("keys other than the known ones still pass through in any case", () => {
+  const [c] = expandParams(["locZone=EAST", "LOCZONE=WEST", "gasDayX=1"]);
+  assert.deepEqual(c.request, { locZone: "EAST", LOCZONE: "WEST", gasDayX: "1" });
+});
+
+/** A list value of `n` items: `[p0,p1,...]` for prefix `p`. */
+const list = (prefix: string, n: number) =>
+  `[${Array.from({ length: n }, (_, i) => `${prefix}${i}`).join(",")}]`;
+
+Deno.test("the cartesian product is capped, stating its size before allocating it", () => {
+  // 10^6 combinations exhausted V8's heap before the cap; this must fail fast.
+  const started = performance.now();
+  const e = usageError(() => expandParams([`a=${list("a", 1000)}`, "b=1", `c=${list("c", 1000)}`]));
+  assert.equal(
+    e.message,
+    "--params: the lists make 1000000 combinations (a 1000 x c 1000), more than the " +
+      `${MAX_COMBINATIONS} allowed at once; split the run, or use backfill for a date range`,
+  );
+  assert.ok(performance.now() - started < 1000, "the product was not allocated");
+
+  // Exactly at the cap is allowed; one list item more is not.
+  assert.equal(MAX_COMBINATIONS, 10_000);
+  assert.equal(
+    cartesian(parseParamTokens([`a=${list("a", 100)}`, `b=${list("b", 100)}`])).length,
+    10_000,
+  );
+  assert.match(
+    usageError(() => cartesian(parseParamTokens([`a=${list("a", 100)}`, `b=${list("b", 101)}`])))
+      .message,
+    /the lists make 10100 combinations \(a 100 x b 101\)/,
+  );
 });

@@ -2,10 +2,12 @@ import assert from "node:assert/strict";
 import {
   addDays,
   daysBetween,
+  explainBadDate,
   GAS_DAY_START_HOUR,
   gasDayAt,
   isTimeZone,
   parseGasDay,
+  timeZoneProblem,
   toIpostDate,
   wallTime,
   zonedInstant,
@@ -178,4 +180,91 @@ Deno.test("isTimeZone", () => {
   assert.equal(isTimeZone("Mars/Base"), false);
   assert.equal(isTimeZone("CST-6-garbage"), false);
   assert.equal(isTimeZone(""), false);
+});
+
+Deno.test("isTimeZone: Region/City names and UTC, in any spelling Intl knows", () => {
+  for (
+    const z of [
+      "Etc/UTC",
+      "Etc/GMT",
+      "GMT",
+      "utc",
+      "America/Argentina/Buenos_Aires",
+      "America/Port-au-Prince",
+      "US/Central",
+    ]
+  ) {
+    assert.equal(isTimeZone(z), true, z);
+    assert.equal(timeZoneProblem(z), undefined, z);
+  }
+});
+
+Deno.test("timeZoneProblem: fixed offsets are refused because the gas day follows DST", () => {
+  // Intl accepts the first four; none of them changes with daylight saving.
+  for (const z of ["+05:00", "-0600", "-06", "Etc/GMT+6", "GMT+5", "UTC-06:00"]) {
+    const p = timeZoneProblem(z);
+    assert.ok(p, `${z} was accepted`);
+    assert.ok(p.includes(`got ${JSON.stringify(z)}`), p);
+    assert.match(p, /^expected an IANA time zone name such as America\/Chicago, /);
+    assert.match(p, /a fixed UTC offset: the gas day follows daylight saving time/);
+    assert.equal(isTimeZone(z), false, z);
+  }
+});
+
+Deno.test("timeZoneProblem: abbreviations Intl guesses at are refused", () => {
+  // ICU resolves these to America/Chicago, America/Panama (no DST!) and Asia/Dhaka.
+  for (const z of ["CST", "EST", "BST", "CST6CDT", "Zulu"]) {
+    const p = timeZoneProblem(z);
+    assert.ok(p, `${z} was accepted`);
+    assert.match(p, /\(Region\/City, or UTC\), got "[A-Za-z0-9]+": an abbreviation/);
+  }
+});
+
+Deno.test("timeZoneProblem: unknown names say only what was expected", () => {
+  assert.equal(
+    timeZoneProblem("Mars/Base"),
+    'expected an IANA time zone name such as America/Chicago, got "Mars/Base"',
+  );
+  assert.equal(
+    timeZoneProblem(""),
+    'expected an IANA time zone name such as America/Chicago, got ""',
+  );
+});
+
+Deno.test("explainBadDate: a date that does not exist says why", () => {
+  const cases: [string, string][] = [
+    ["2024-02-30", '"2024-02-30" is not a date: February 2024 has 29 days'],
+    ["02/30/2024", '"02/30/2024" is not a date: February 2024 has 29 days'],
+    ["2023-02-29", '"2023-02-29" is not a date: February 2023 has 28 days'],
+    ["1900-02-29", '"1900-02-29" is not a date: February 1900 has 28 days'],
+    ["2024-04-31", '"2024-04-31" is not a date: April 2024 has 30 days'],
+    [" 2024-04-31 ", '"2024-04-31" is not a date: April 2024 has 30 days'],
+    ["2024-02-00", '"2024-02-00" is not a date: days of the month start at 1'],
+    ["2024-13-01", '"2024-13-01" is not a date: there is no month 13 (months are 1 to 12)'],
+    ["2024-00-10", '"2024-00-10" is not a date: there is no month 0 (months are 1 to 12)'],
+    [
+      "17/01/2024",
+      '"17/01/2024" is not a date: there is no month 17 (months are 1 to 12; MM/DD/YYYY puts the month first)',
+    ],
+    ["0099-01-01", '"0099-01-01" is not a date: year 99 is before the year 100'],
+  ];
+  for (const [text, why] of cases) {
+    assert.equal(parseGasDay(text), undefined, text);
+    assert.equal(explainBadDate(text), why);
+  }
+});
+
+Deno.test("explainBadDate: text of neither form names both forms", () => {
+  for (const bad of ["2024/01/17", "2024-1-17", "01/17/24", "tomorrow", ""]) {
+    assert.equal(
+      explainBadDate(bad),
+      `expected a date as YYYY-MM-DD or MM/DD/YYYY, got ${JSON.stringify(bad)}`,
+    );
+  }
+});
+
+Deno.test("explainBadDate: a real date has nothing to explain", () => {
+  for (const ok of ["2024-02-29", "02/29/2024", "1/7/2024", "2000-02-29"]) {
+    assert.equal(explainBadDate(ok), undefined, ok);
+  }
 });
