@@ -8,14 +8,76 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { TerminalError, TransientError } from "../domain/errors.ts";
 
-/** Thrown when a body exceeds the configured cap; nothing is kept. */
-export class BodyTooLargeError extends Error {
+/**
+ * Thrown when a body exceeds the configured cap; nothing is kept. Terminal:
+ * the same request will send the same body.
+ */
+export class BodyTooLargeError extends TerminalError {
   /** Build the error. */
   constructor(readonly limit: number) {
     super(`body larger than max_body_bytes (${limit} bytes); refused`);
     this.name = "BodyTooLargeError";
+  }
+}
+
+/**
+ * The archive could not be written: a full disk, a read-only mount, a data
+ * directory that is a file. A local fault, never a network one, and transient
+ * (freeing space or fixing the mount clears it).
+ */
+export class ArchiveError extends TransientError {
+  /** What was being written. */
+  readonly path: string;
+  /** Build the error; `reason` is the OS's words (e.g. "No space left on device"). */
+  constructor(path: string, reason: string, options?: ErrorOptions) {
+    super(`cannot write the raw archive at ${path}: ${reason}`, options);
+    this.name = "ArchiveError";
+    this.path = path;
+  }
+}
+
+/** Deno's message without its "(os error N): op 'path'" tail (the path is said once, by us). */
+function osReason(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.replace(/ \(os error \d+\)[\s\S]*$/, "");
+}
+
+/** `e`, a failure to write `path`, as an {@linkcode ArchiveError} (kept as it is if it is one). */
+export function archiveError(path: string, e: unknown): ArchiveError {
+  return e instanceof ArchiveError ? e : new ArchiveError(path, osReason(e), { cause: e });
+}
+
+/** Run a file-system write, turning its failure into an {@linkcode ArchiveError} naming `path`. */
+async function onDisk<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw archiveError(path, e);
+  }
+}
+
+/** The nearest of `dir` and its ancestors that exists and is not a directory. */
+async function fileInTheWay(dir: string): Promise<string | undefined> {
+  for (let p = dir;; p = dirname(p)) {
+    const info = await Deno.stat(p).catch(() => undefined);
+    if (info && !info.isDirectory) return p;
+    if (dirname(p) === p) return undefined;
+  }
+}
+
+/** `mkdir -p dir`; a file where a directory should be is named as such. */
+async function makeDir(dir: string): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (e) {
+    const blocker = e instanceof Deno.errors.NotADirectory || e instanceof Deno.errors.AlreadyExists
+      ? await fileInTheWay(dir)
+      : undefined;
+    const reason = blocker ? `${blocker} is a regular file, not a directory` : osReason(e);
+    throw new ArchiveError(dir, reason, { cause: e });
   }
 }
 
@@ -92,6 +154,11 @@ export class RawArchive {
     this.#root = join(dataDir, "raw");
   }
 
+  /** The directory the archive writes under (`<dataDir>/raw`). */
+  get root(): string {
+    return this.#root;
+  }
+
   /** Path of the body with this sha256. */
   bodyPath(sha256: string): string {
     return join(this.#root, sha256.slice(0, 2), `${sha256}.body`);
@@ -104,31 +171,44 @@ export class RawArchive {
 
   /**
    * Stream `body` to disk while hashing it; memory stays flat whatever the size.
+   * An error reading `body` (the network) passes through as it is; an error
+   * writing the disk is an {@linkcode ArchiveError}.
    *
    * @throws {BodyTooLargeError} past `maxBytes` (the partial file is removed)
+   * @throws {ArchiveError} when the archive cannot be written (the body is cancelled)
    */
   async store(
     body: ReadableStream<Uint8Array>,
     opts: { maxBytes: number; prefixBytes: number },
   ): Promise<StoredBody> {
-    await Deno.mkdir(this.#root, { recursive: true });
-    const tmp = join(this.#root, `.incoming-${crypto.randomUUID()}`);
-    const file = await Deno.open(tmp, { write: true, createNew: true });
+    const root = this.#root;
+    const tmp = join(root, `.incoming-${crypto.randomUUID()}`);
+    let file: Deno.FsFile;
+    try {
+      await makeDir(root);
+      file = await onDisk(root, () => Deno.open(tmp, { write: true, createNew: true }));
+    } catch (e) {
+      // Nobody will read the answer: free its connection.
+      await body.cancel().catch(() => {});
+      throw e;
+    }
     const digest = new BodyDigest(opts.prefixBytes);
     let closed = false;
     try {
       for await (const chunk of body) {
         digest.update(chunk);
         if (digest.bytes > opts.maxBytes) throw new BodyTooLargeError(opts.maxBytes);
-        let off = 0;
-        while (off < chunk.byteLength) off += await file.write(chunk.subarray(off));
+        await onDisk(root, async () => {
+          let off = 0;
+          while (off < chunk.byteLength) off += await file.write(chunk.subarray(off));
+        });
       }
       file.close();
       closed = true;
       const result = digest.result();
       const path = this.bodyPath(result.sha256);
-      await Deno.mkdir(join(this.#root, result.sha256.slice(0, 2)), { recursive: true });
-      await Deno.rename(tmp, path);
+      await makeDir(dirname(path));
+      await onDisk(path, () => Deno.rename(tmp, path));
       return { ...result, path };
     } catch (e) {
       if (!closed) file.close();
@@ -137,11 +217,17 @@ export class RawArchive {
     }
   }
 
-  /** Append the request that returned `sha256` to its log. */
+  /**
+   * Append the request that returned `sha256` to its log.
+   *
+   * @throws {ArchiveError} when the log cannot be written
+   */
   async recordRequest(sha256: string, rec: RequestRecord): Promise<void> {
-    await Deno.writeTextFile(this.requestsPath(sha256), JSON.stringify(rec) + "\n", {
-      append: true,
-    });
+    const path = this.requestsPath(sha256);
+    await onDisk(
+      path,
+      () => Deno.writeTextFile(path, JSON.stringify(rec) + "\n", { append: true }),
+    );
   }
 
   /** The requests recorded for `sha256`, oldest first (empty when none). */

@@ -21,7 +21,10 @@ export interface PollPolicy {
 export interface LookResult {
   /** Outcome of the look. */
   status: PairStatus;
-  /** Whether a failure is worth retrying soon (transient) or only at re-check pace. */
+  /**
+   * Whether a failure is worth retrying soon (transient) or only at re-check
+   * pace (false: its error was a `TerminalError`, see `src/domain/errors.ts`).
+   */
   retryable?: boolean;
   /** Consecutive looks without data before this one. */
   previousAttempts: number;
@@ -37,8 +40,9 @@ export function attemptsAfter(r: LookResult): number {
 /**
  * Delay until the next look, in seconds: a loaded pair at re-check pace; a
  * pair not posted yet, or failed transiently, after `initial * 2^(n-1)` capped
- * at `max` (n = consecutive looks without data); a permanent failure at
- * re-check pace; a pair another replica is loading, after `initial`.
+ * at `max` (n = consecutive looks without data); a terminal failure (a file
+ * that fails for good, a permanent HTTP refusal) at re-check pace, since only
+ * new bytes can change it; a pair another replica is loading, after `initial`.
  */
 export function nextDelaySeconds(r: LookResult, p: PollPolicy): number {
   if (r.status === "loaded" || r.status === "unchanged") return p.recheckMinutes * 60;

@@ -1,6 +1,8 @@
 /**
  * A per-host request budget: requests to one host start at least
- * `60 / requestsPerMinute` seconds apart, however many workers ask.
+ * `60 / requestsPerMinute` seconds apart, however many workers ask; and when
+ * the host asks to slow down (429, `Retry-After`), none of them asks it again
+ * before the pause it named is over.
  *
  * @module
  */
@@ -10,20 +12,65 @@ import type { Clock } from "./clock.ts";
 export class HostRateLimiter {
   readonly #intervalMs: number;
   readonly #clock: Clock;
+  /** Per host: when the next slot starts (ms since epoch). */
   readonly #next = new Map<string, number>();
+  /** Per host: until when the host asked us to wait. */
+  readonly #pausedUntil = new Map<string, number>();
 
-  /** Allow `requestsPerMinute` per host on `clock`. */
+  /**
+   * Allow `requestsPerMinute` per host on `clock`.
+   *
+   * @throws {RangeError} unless `requestsPerMinute` is a positive number
+   */
   constructor(requestsPerMinute: number, clock: Clock) {
+    if (!(requestsPerMinute > 0) || !Number.isFinite(requestsPerMinute)) {
+      throw new RangeError(
+        `requests per minute must be a positive number, got ${requestsPerMinute}`,
+      );
+    }
     this.#intervalMs = 60_000 / requestsPerMinute;
     this.#clock = clock;
   }
 
-  /** Wait for this host's next slot (slots are handed out in call order). */
+  /**
+   * Wait for this host's next slot (slots are handed out in call order). A
+   * back-off that arrives while a request waits for its slot moves that
+   * request behind the pause as well.
+   */
   async acquire(url: string, signal?: AbortSignal): Promise<void> {
     const host = new URL(url).host;
-    const now = this.#clock.now().getTime();
-    const slot = Math.max(now, this.#next.get(host) ?? 0);
-    this.#next.set(host, slot + this.#intervalMs);
-    if (slot > now) await this.#clock.sleep(slot - now, signal);
+    for (;;) {
+      const now = this.#clock.now().getTime();
+      const slot = Math.max(now, this.#next.get(host) ?? 0);
+      this.#next.set(host, slot + this.#intervalMs);
+      if (slot > now) await this.#clock.sleep(slot - now, signal);
+      if ((this.#pausedUntil.get(host) ?? 0) <= slot) return;
+    }
+  }
+
+  /**
+   * The host of `url` asked to slow down: no request to it starts within
+   * `delayMs` from now (a shorter pause never shortens a longer one).
+   */
+  backOff(url: string, delayMs: number): void {
+    const host = new URL(url).host;
+    const until = this.#clock.now().getTime() + Math.max(0, delayMs);
+    if (until <= (this.#pausedUntil.get(host) ?? 0)) return;
+    this.#pausedUntil.set(host, until);
+    this.#next.set(host, Math.max(until, this.#next.get(host) ?? 0));
+  }
+
+  /**
+   * The two pipeline hooks backed by this limiter, to spread into a
+   * `PipelineContext`: `{ ...ctx, ...limiter.pipelineHooks() }`.
+   */
+  pipelineHooks(): {
+    beforeRequest: (url: string, signal?: AbortSignal) => Promise<void>;
+    throttle: (url: string, delayMs: number) => void;
+  } {
+    return {
+      beforeRequest: (url, signal) => this.acquire(url, signal),
+      throttle: (url, delayMs) => this.backOff(url, delayMs),
+    };
   }
 }

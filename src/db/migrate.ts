@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import m001 from "../../sql/001_init.sql" with { type: "text" };
 import m002 from "../../sql/002_poll_state.sql" with { type: "text" };
+import m003 from "../../sql/003_terminal_failures.sql" with { type: "text" };
 import { type Database, quoteIdent } from "./database.ts";
 
 /** One migration. */
@@ -25,6 +26,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, name: "001_init", sql: m001 },
   { version: 2, name: "002_poll_state", sql: m002 },
+  { version: 3, name: "003_terminal_failures", sql: m003 },
 ]);
 
 /** sha256 of a migration's text, to detect edits after it was applied. */

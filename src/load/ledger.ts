@@ -66,6 +66,36 @@ export async function latestLoaded(
   return rows[0];
 }
 
+/** A failed load as read back. */
+export interface FailedRow {
+  /** Ledger id of the failure record. */
+  load_id: number;
+  /** Why it failed. */
+  error: string;
+}
+
+/**
+ * The terminal failure of (asset, gas day, cycle) with these bytes, if one was
+ * recorded after the pair's latest successful load: those bytes will fail the
+ * same way again. A failure older than that load is ignored, so bytes that come
+ * back after a good file get one fresh try.
+ */
+export async function terminalFailure(
+  db: Queryable,
+  schema: string,
+  k: { asset: string; gasDay: string; cycle: string; sha256: string },
+): Promise<FailedRow | undefined> {
+  const rows = await db.query<FailedRow>(
+    `SELECT f.load_id::int AS load_id, coalesce(f.error, 'failed') AS error FROM ${table(schema)} f
+     WHERE f.asset = $1 AND f.gas_day = $2 AND f.cycle = $3 AND f.sha256 = $4 AND f.terminal
+       AND f.load_id > coalesce((SELECT max(l.load_id) FROM ${table(schema)} l
+         WHERE l.asset = $1 AND l.gas_day = $2 AND l.cycle = $3 AND l.status = 'loaded'), 0)
+     ORDER BY f.load_id DESC LIMIT 1`,
+    [k.asset, k.gasDay, k.cycle, k.sha256],
+  );
+  return rows[0];
+}
+
 /** Open a ledger row in state `loading`; returns its id. */
 export async function openLoad(db: Queryable, schema: string, k: LedgerKey): Promise<number> {
   const rows = await db.query<{ load_id: number }>(
@@ -93,23 +123,44 @@ export async function finishLoad(
   );
 }
 
+/** How a load failed, for {@linkcode recordFailure}. */
+export interface Failure {
+  /** Why. */
+  error: string;
+  /** When the load began. */
+  startedAt: Date;
+  /** The same bytes will fail the same way (see {@linkcode terminalFailure}). */
+  terminal: boolean;
+}
+
 /**
  * Record a failed load (outside the rolled-back transaction) so it is visible
- * and retried; returns its id.
+ * and, unless terminal, retried; returns its id.
  */
 export async function recordFailure(
   db: Queryable,
   schema: string,
   k: LedgerKey,
-  error: string,
-  startedAt: Date,
+  f: Failure,
 ): Promise<number> {
   const rows = await db.query<{ load_id: number }>(
-    `INSERT INTO ${table(schema)}
-       (source, asset, gas_day, cycle, url, sha256, bytes, status, error, forced, started_at, finished_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'failed', $8, $9, $10, clock_timestamp())
+    `INSERT INTO ${table(schema)} (source, asset, gas_day, cycle, url, sha256, bytes, status,
+       error, forced, started_at, finished_at, terminal)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'failed', $8, $9, $10, clock_timestamp(), $11)
      RETURNING load_id::int AS load_id`,
-    [k.source, k.asset, k.gasDay, k.cycle, k.url, k.sha256, k.bytes, error, k.forced, startedAt],
+    [
+      k.source,
+      k.asset,
+      k.gasDay,
+      k.cycle,
+      k.url,
+      k.sha256,
+      k.bytes,
+      f.error,
+      k.forced,
+      f.startedAt,
+      f.terminal,
+    ],
   );
   return rows[0].load_id;
 }

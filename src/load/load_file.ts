@@ -4,11 +4,17 @@
  * and the upsert. Any failure rolls all of it back and leaves a `failed`
  * ledger row, so no partial file ever reaches the table.
  *
+ * A failure the same bytes will hit again (a `TerminalError`, such
+ * as a missing header) is recorded as terminal: until a file loads for the
+ * pair, those bytes are answered `rejected` from the ledger, without loading
+ * or writing anything.
+ *
  * @module
  */
 import { type Database, DatabaseError, type Transaction } from "../db/database.ts";
 import type { Cycle } from "../domain/cycles.ts";
 import type { IsoDate } from "../domain/gas_day.ts";
+import { isTerminal } from "../domain/errors.ts";
 import {
   copyDirectSql,
   copyStageSql,
@@ -28,6 +34,7 @@ import {
   type LoadCounts,
   openLoad,
   recordFailure,
+  terminalFailure,
 } from "./ledger.ts";
 import {
   copyLines,
@@ -61,7 +68,10 @@ export interface LoadRequest {
   bytes: number;
   /** Opens the bytes, inside the transaction (again for the careful pass after a duplicate). */
   open: () => Promise<ReadableStream<Uint8Array>>;
-  /** Load even when the latest load of the pair had the same bytes. */
+  /**
+   * Load even when the latest load of the pair had the same bytes, or when
+   * these bytes already failed terminally.
+   */
   force?: boolean;
   /** When another process holds the pair: wait for it (default) or give up at once. */
   lock?: "wait" | "skip";
@@ -69,10 +79,14 @@ export interface LoadRequest {
   onStep?: (step: string, seconds: number) => void;
 }
 
-/** Result of {@linkcode loadFile}. */
+/**
+ * Result of {@linkcode loadFile}. `rejected`: these bytes already failed
+ * terminally (`loadId` and `reason` are that failure's); nothing was written.
+ */
 export type LoadOutcome =
   | { status: "loaded"; loadId: number; counts: LoadCounts; extraHeaders: string[] }
   | { status: "unchanged"; loadId: number }
+  | { status: "rejected"; loadId: number; reason: string }
   | { status: "empty" }
   | { status: "locked" };
 
@@ -254,7 +268,9 @@ export function pairLockKey(asset: string, gasDay: string, cycle: string): strin
 /**
  * Load one file. See the module doc for the guarantees.
  *
- * @throws {LoadError} after rolling back and recording the failure
+ * @throws {LoadError} after rolling back and recording the failure (its
+ *   `cause` is the original error: a `TerminalError` when the same
+ *   bytes would fail again)
  */
 export async function loadFile(db: Database, req: LoadRequest): Promise<LoadOutcome> {
   const startedAt = new Date();
@@ -296,6 +312,13 @@ export async function loadFile(db: Database, req: LoadRequest): Promise<LoadOutc
         if (prior && prior.sha256 === req.sha256) {
           return { status: "unchanged", loadId: prior.load_id };
         }
+        const failed = await terminalFailure(tx, req.schema, {
+          asset: req.asset,
+          gasDay: req.gasDay,
+          cycle: req.cycle.label,
+          sha256: req.sha256,
+        });
+        if (failed) return { status: "rejected", loadId: failed.load_id, reason: failed.error };
       }
       const loadId = await openLoad(tx, req.schema, key);
       const written = await write(tx, { req, loadId, pair, step });
@@ -307,7 +330,11 @@ export async function loadFile(db: Database, req: LoadRequest): Promise<LoadOutc
     const message = (e as Error).message ?? String(e);
     let failedId: number | undefined;
     try {
-      failedId = await recordFailure(db, req.schema, key, message, startedAt);
+      failedId = await recordFailure(db, req.schema, key, {
+        error: message,
+        startedAt,
+        terminal: isTerminal(e),
+      });
     } catch {
       // The database itself may be what failed; the caller still gets the cause.
     }

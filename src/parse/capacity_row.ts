@@ -6,9 +6,13 @@
  * @module
  */
 import { CAPACITY_COLUMNS, type LayoutColumn, normaliseHeader } from "./capacity_layout.ts";
+import { TerminalError } from "../domain/errors.ts";
 
-/** Thrown when the header cannot be used: the whole file fails loudly. */
-export class HeaderError extends Error {
+/**
+ * Thrown when the header cannot be used: the whole file fails loudly. Terminal:
+ * the same bytes have the same header, so only new bytes are worth a retry.
+ */
+export class HeaderError extends TerminalError {
   /** Build the error. */
   constructor(message: string) {
     super(message);

@@ -11,9 +11,10 @@ import type { Database } from "../db/database.ts";
 import type { Cycle } from "../domain/cycles.ts";
 import type { IsoDate } from "../domain/gas_day.ts";
 import type { Logger } from "../log/logger.ts";
-import { hashFile, type RawArchive } from "../archive/raw_archive.ts";
+import { ArchiveError, hashFile, type RawArchive } from "../archive/raw_archive.ts";
+import { isTerminal } from "../domain/errors.ts";
 import { classifyBody, SNIFF_BYTES } from "../source/classify.ts";
-import { FetchError, fetchToArchive } from "../source/fetcher.ts";
+import { fetchToArchive } from "../source/fetcher.ts";
 import { buildIpostUrl } from "../source/ipost.ts";
 import { CAPACITY_TABLE, LoadError, loadFile } from "../load/load_file.ts";
 import type { LoadCounts } from "../load/ledger.ts";
@@ -44,6 +45,11 @@ export interface PipelineContext {
   observer?: PairObserver;
   /** Awaited before every HTTP request (the daemon's per-host rate limit). */
   beforeRequest?: (url: string, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Told when a host asks to slow down (429, or 503 with `Retry-After`) and
+   * for how long, so the per-host rate limit holds back every worker on it.
+   */
+  throttle?: (url: string, delayMs: number) => void;
   /** Sleep used between retries (the daemon's clock). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -83,7 +89,11 @@ export interface PairOutcome {
   seconds: number;
   /** Time spent in the database load, in seconds (when a load ran). */
   loadSeconds?: number;
-  /** Whether a failure is worth retrying later (false for permanent HTTP errors). */
+  /**
+   * Whether a failure is worth retrying soon; false when its error is a
+   * `TerminalError` (a permanent HTTP refusal, an oversize body, a file whose
+   * header cannot be used), which only new bytes or the slow re-check change.
+   */
   retryable?: boolean;
 }
 
@@ -122,6 +132,10 @@ export async function processPair(ctx: PipelineContext, job: PairJob): Promise<P
       fetch: ctx.fetch,
       sleep: ctx.sleep,
       beforeAttempt: ctx.beforeRequest,
+      onThrottled: (u, delayMs) => {
+        log.warn("fetch.throttled", { delay_ms: delayMs });
+        ctx.throttle?.(u, delayMs);
+      },
       onAttempt: (a) => ctx.observer?.fetchAttempt?.(job.source.asset, a.outcome, a.seconds),
       onRetry: (r) =>
         log.warn("fetch.retry", { attempt: r.attempt, delay_ms: r.delayMs, reason: r.reason }),
@@ -150,9 +164,12 @@ export async function processPair(ctx: PipelineContext, job: PairJob): Promise<P
       status: "failed",
       reason: (e as Error).message,
       seconds: secondsSince(started),
-      retryable: !(e instanceof FetchError && isPermanent(e)),
+      retryable: !isTerminal(e),
     };
-    log.error("fetch.failed", { url, reason: outcome.reason });
+    log.error(e instanceof ArchiveError ? "archive.failed" : "fetch.failed", {
+      url,
+      reason: outcome.reason,
+    });
     ctx.observer?.outcome?.(job, outcome);
     return outcome;
   }
@@ -258,6 +275,17 @@ async function loadBody(
       case "locked":
         log.info("load.locked", { reason: "another process is loading this pair" });
         return { status: "locked", sha256: body.sha256, seconds };
+      case "rejected":
+        // Known bad bytes: the failure is already on record, nothing was written.
+        log.warn("load.rejected", { load_id: r.loadId, reason: r.reason });
+        return {
+          status: "failed",
+          reason: r.reason,
+          sha256: body.sha256,
+          loadId: r.loadId,
+          seconds,
+          retryable: false,
+        };
     }
   } catch (e) {
     const loadId = e instanceof LoadError ? e.loadId : undefined;
@@ -272,15 +300,9 @@ async function loadBody(
       sha256: body.sha256,
       loadId,
       seconds: secondsSince(started),
-      retryable: true,
+      retryable: !isTerminal(e),
     };
   }
-}
-
-/** A refusal that asking again soon will not change: other 4xx, or a body over the cap. */
-function isPermanent(e: FetchError): boolean {
-  if (e.kind === "too_large") return true;
-  return e.kind === "http" && e.status !== undefined && e.status < 500 && e.status !== 429;
 }
 
 function pairLogger(log: Logger, job: PairJob): Logger {

@@ -2,19 +2,35 @@
  * HTTP fetch of one report into the raw archive: a total timeout per attempt
  * (body included), retries with exponential backoff and full jitter on network
  * errors, timeouts, 5xx and 429 (honouring `Retry-After`), none on other 4xx,
- * and a cap on body size.
+ * and a cap on body size. A host that asks to slow down is reported, so every
+ * worker on that host can slow down, not just the one that was told.
+ *
+ * A failure of the local archive (a full disk, say) is not the network's: it
+ * is thrown at once as an {@linkcode ArchiveError}, without retry.
  *
  * @module
  */
 import type { HttpConfig } from "../config/schema.ts";
-import { BodyTooLargeError, type RawArchive, type StoredBody } from "../archive/raw_archive.ts";
+import {
+  ArchiveError,
+  archiveError,
+  BodyTooLargeError,
+  type RawArchive,
+  type StoredBody,
+} from "../archive/raw_archive.ts";
+import { TerminalError, TransientError } from "../domain/errors.ts";
 import { SNIFF_BYTES } from "./classify.ts";
 import { backoffDelay, parseRetryAfter } from "./backoff.ts";
 
 /** Why a fetch failed for good. */
 export type FetchFailure = "http" | "network" | "timeout" | "too_large";
 
-/** A fetch that failed after all its attempts (or at once, for a permanent error). */
+/**
+ * A fetch that failed after all its attempts (or at once, for a permanent
+ * error). Its `cause` says which: a {@linkcode HttpRefusedError} or a
+ * {@linkcode BodyTooLargeError} (terminal: asking again soon will not help), or
+ * the last attempt's transient failure.
+ */
 export class FetchError extends Error {
   /** Failure class. */
   readonly kind: FetchFailure;
@@ -24,12 +40,27 @@ export class FetchError extends Error {
   readonly attempts: number;
 
   /** Build the error. */
-  constructor(message: string, kind: FetchFailure, attempts: number, status?: number) {
-    super(message);
+  constructor(
+    message: string,
+    kind: FetchFailure,
+    attempts: number,
+    status?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
     this.name = "FetchError";
     this.kind = kind;
     this.attempts = attempts;
     this.status = status;
+  }
+}
+
+/** The host refused the request in a way asking again soon will not change (a 4xx other than 429). */
+export class HttpRefusedError extends TerminalError {
+  /** Build the error. */
+  constructor(message: string, readonly status: number) {
+    super(message);
+    this.name = "HttpRefusedError";
   }
 }
 
@@ -47,7 +78,7 @@ export interface Fetched extends StoredBody {
 
 /** One attempt's outcome, for metrics. */
 export interface AttemptReport {
-  /** `ok`, `http_<status>`, `network`, `timeout` or `too_large`. */
+  /** `ok`, `http_<status>`, `network`, `timeout`, `too_large` or `archive_error`. */
   outcome: string;
   /** Wall time of the attempt, in seconds. */
   seconds: number;
@@ -75,6 +106,13 @@ export interface FetchOptions {
   beforeAttempt?: (url: string, signal?: AbortSignal) => Promise<void>;
   /** Called before sleeping for a retry. */
   onRetry?: (r: { attempt: number; delayMs: number; reason: string }) => void;
+  /**
+   * Called when the host asks to slow down (429, or 503 with `Retry-After`),
+   * with the delay this fetch will wait before asking again: `Retry-After`
+   * capped by `backoffMaxMs`, else the backoff. A per-host rate limit uses it
+   * to hold back every request to that host.
+   */
+  onThrottled?: (url: string, delayMs: number) => void;
 }
 
 /** Sleep `ms`, rejecting early if `signal` aborts. */
@@ -93,99 +131,164 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
   });
 }
 
-class Retryable extends Error {
-  constructor(
-    message: string,
-    readonly kind: FetchFailure,
-    readonly status?: number,
-    readonly retryAfterMs?: number,
-  ) {
+/** Why one attempt failed, when another may succeed; the final {@linkcode FetchError}'s cause. */
+class AttemptFailed extends TransientError {
+  constructor(message: string, readonly kind: FetchFailure, readonly status?: number) {
     super(message);
+    this.name = "AttemptFailed";
   }
+}
+
+/** An error reading the response body: the network's, whatever the archive made of it. */
+class BodyReadError extends Error {
+  constructor(cause: unknown) {
+    super("error reading the response body", { cause });
+  }
+}
+
+/** `body`, with every read failure wrapped in a {@linkcode BodyReadError}. */
+function tagReadErrors(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        throw new BodyReadError(e);
+      }
+      if (r.done) c.close();
+      else c.enqueue(r.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
+
+/**
+ * Stream the body into the archive. What goes wrong reading the body is
+ * rethrown as the network error it is; what goes wrong otherwise is the
+ * archive's (an {@linkcode ArchiveError}), whichever error class the archive
+ * used: a read-only disk must never pass for a flaky network.
+ */
+async function storeBody(
+  opts: FetchOptions,
+  body: ReadableStream<Uint8Array> | null,
+): Promise<StoredBody> {
+  try {
+    return await opts.archive.store(tagReadErrors(body ?? new Blob([]).stream()), {
+      maxBytes: opts.http.maxBodyBytes,
+      prefixBytes: SNIFF_BYTES,
+    });
+  } catch (e) {
+    if (e instanceof BodyReadError) throw e.cause;
+    if (e instanceof BodyTooLargeError) throw e;
+    throw archiveError(opts.archive.root, e);
+  }
+}
+
+/** Wait before the attempt after `attempt`: the backoff, or `Retry-After` if longer, capped. */
+function retryDelay(attempt: number, opts: FetchOptions, retryAfterMs?: number): number {
+  const { http } = opts;
+  const backoff = backoffDelay(attempt, {
+    baseMs: http.backoffBaseMs,
+    maxMs: http.backoffMaxMs,
+    random: opts.random,
+  });
+  return Math.min(http.backoffMaxMs, Math.max(backoff, retryAfterMs ?? 0));
 }
 
 /**
  * Fetch `url` into the archive. Resolves with the stored body on a 2xx;
  * rejects with {@linkcode FetchError} when every attempt failed or the failure
- * is permanent, or with the abort reason when `signal` aborts.
+ * is permanent, with {@linkcode ArchiveError} at once when the body cannot be
+ * stored, or with the abort reason when `signal` aborts.
  */
 export async function fetchToArchive(opts: FetchOptions): Promise<Fetched> {
-  const doFetch = opts.fetch ?? fetch;
   const sleep = opts.sleep ?? abortableSleep;
   const { http } = opts;
-  const timeoutMs = Math.round(http.timeoutSeconds * 1000);
-  let last: Retryable | undefined;
+  let last: AttemptFailed | undefined;
+  let delay = 0;
   for (let attempt = 1; attempt <= http.retryAttempts; attempt++) {
-    if (attempt > 1 && last) {
-      const delay = Math.min(
-        http.backoffMaxMs,
-        Math.max(
-          backoffDelay(attempt - 1, {
-            baseMs: http.backoffBaseMs,
-            maxMs: http.backoffMaxMs,
-            random: opts.random,
-          }),
-          last.retryAfterMs ?? 0,
-        ),
-      );
+    if (last) {
       opts.onRetry?.({ attempt, delayMs: delay, reason: last.message });
       await sleep(delay, opts.signal);
     }
     opts.signal?.throwIfAborted();
     await opts.beforeAttempt?.(opts.url, opts.signal);
-    const started = performance.now();
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-    const report = (outcome: string) =>
-      opts.onAttempt?.({ outcome, seconds: (performance.now() - started) / 1000 });
-    try {
-      const res = await doFetch(opts.url, {
-        signal,
-        headers: { "user-agent": http.userAgent, accept: "text/csv, text/plain;q=0.9, */*;q=0.1" },
-      });
-      if (!res.ok) {
-        await res.body?.cancel().catch(() => {});
-        const msg = `HTTP ${res.status} ${res.statusText}`.trim();
-        report(`http_${res.status}`);
-        if (res.status === 429 || res.status >= 500) {
-          last = new Retryable(
-            msg,
-            "http",
-            res.status,
-            parseRetryAfter(res.headers.get("retry-after"), new Date()),
-          );
-          continue;
-        }
-        throw new FetchError(`${msg} from ${opts.url} (not retried)`, "http", attempt, res.status);
-      }
-      const headers: Record<string, string> = {};
-      res.headers.forEach((v, k) => (headers[k] = v));
-      const stored = await opts.archive.store(res.body ?? new Blob([]).stream(), {
-        maxBytes: http.maxBodyBytes,
-        prefixBytes: SNIFF_BYTES,
-      });
-      report("ok");
-      return { ...stored, status: res.status, headers, attempts: attempt, fetchedAt: new Date() };
-    } catch (e) {
-      if (e instanceof FetchError) throw e;
-      if (opts.signal?.aborted) throw opts.signal.reason;
-      if (e instanceof BodyTooLargeError) {
-        report("too_large");
-        throw new FetchError(`${e.message}: ${opts.url}`, "too_large", attempt);
-      }
-      if (timeout.aborted) {
-        report("timeout");
-        last = new Retryable(`no complete answer within ${http.timeoutSeconds} s`, "timeout");
-      } else {
-        report("network");
-        last = new Retryable(`network error: ${(e as Error).message}`, "network");
-      }
-    }
+    const r = await attemptOnce(opts, attempt);
+    if ("stored" in r) return r.stored;
+    last = r.failed;
+    delay = retryDelay(attempt, opts, r.retryAfterMs);
+    if (r.throttled) opts.onThrottled?.(opts.url, delay);
   }
   throw new FetchError(
     `${last?.message ?? "failed"} from ${opts.url} after ${http.retryAttempts} attempt(s)`,
     last?.kind ?? "network",
     http.retryAttempts,
     last?.status,
+    { cause: last },
   );
+}
+
+/** One attempt that may be retried: the stored body, or why it failed. */
+type Attempt =
+  | { stored: Fetched }
+  | { failed: AttemptFailed; retryAfterMs?: number; throttled?: boolean };
+
+/** One HTTP request; throws what must not be retried, returns what may be. */
+async function attemptOnce(opts: FetchOptions, attempt: number): Promise<Attempt> {
+  const { http } = opts;
+  const started = performance.now();
+  const timeout = AbortSignal.timeout(Math.round(http.timeoutSeconds * 1000));
+  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+  const report = (outcome: string) =>
+    opts.onAttempt?.({ outcome, seconds: (performance.now() - started) / 1000 });
+  try {
+    const res = await (opts.fetch ?? fetch)(opts.url, {
+      signal,
+      headers: { "user-agent": http.userAgent, accept: "text/csv, text/plain;q=0.9, */*;q=0.1" },
+    });
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
+      const msg = `HTTP ${res.status} ${res.statusText}`.trim();
+      report(`http_${res.status}`);
+      if (res.status === 429 || res.status >= 500) {
+        const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), new Date());
+        const throttled = res.status === 429 || retryAfterMs !== undefined;
+        return { failed: new AttemptFailed(msg, "http", res.status), retryAfterMs, throttled };
+      }
+      throw new FetchError(`${msg} from ${opts.url} (not retried)`, "http", attempt, res.status, {
+        cause: new HttpRefusedError(msg, res.status),
+      });
+    }
+    const headers: Record<string, string> = {};
+    res.headers.forEach((v, k) => (headers[k] = v));
+    const stored = await storeBody(opts, res.body);
+    report("ok");
+    return {
+      stored: { ...stored, status: res.status, headers, attempts: attempt, fetchedAt: new Date() },
+    };
+  } catch (e) {
+    if (e instanceof FetchError) throw e;
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    if (e instanceof ArchiveError) {
+      // Our disk, not the host: asking the host again cannot help.
+      report("archive_error");
+      throw e;
+    }
+    if (e instanceof BodyTooLargeError) {
+      report("too_large");
+      throw new FetchError(`${e.message}: ${opts.url}`, "too_large", attempt, undefined, {
+        cause: e,
+      });
+    }
+    if (timeout.aborted) {
+      report("timeout");
+      return {
+        failed: new AttemptFailed(`no complete answer within ${http.timeoutSeconds} s`, "timeout"),
+      };
+    }
+    report("network");
+    return { failed: new AttemptFailed(`network error: ${(e as Error).message}`, "network") };
+  }
 }

@@ -4,6 +4,8 @@ import { readFixture, readSample } from "../support/env.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { LoadError, loadFile, type LoadRequest } from "../../src/load/load_file.ts";
 import { findCycle } from "../../src/domain/cycles.ts";
+import { isTerminal } from "../../src/domain/errors.ts";
+import { HeaderError } from "../../src/parse/capacity_row.ts";
 import { createHash } from "node:crypto";
 
 const TIMELY = findCycle("timely")!;
@@ -218,6 +220,83 @@ Deno.test("loader: a missing header fails the whole file and leaves a failed led
       "SELECT count(*)::int AS n FROM staging.quarantine",
     );
     assert.equal(n, 0);
+  });
+});
+
+Deno.test("loader: bytes that failed for good are rejected from the ledger until a file loads", async () => {
+  await withDb(async (t) => {
+    const good = await readFixture("tw_good_8rows.csv");
+    const bad = new TextEncoder().encode(
+      new TextDecoder().decode(good).replace('"Flow Ind"', '"Flow Indicator"'),
+    );
+    let opened = 0;
+    const counting = (bytes: Uint8Array, over: Partial<LoadRequest> = {}) =>
+      request(bytes, {
+        open: () => {
+          opened++;
+          return Promise.resolve(new Blob([bytes as BlobPart]).stream());
+        },
+        ...over,
+      });
+    const failure = await loadFile(t.db, counting(bad)).then(
+      () => assert.fail("a missing header must fail"),
+      (e: unknown) => e as LoadError,
+    );
+    assert.ok(failure instanceof LoadError);
+    assert.ok(failure.cause instanceof HeaderError, `cause: ${failure.cause}`);
+    assert.ok(isTerminal(failure));
+    const ledger = () =>
+      t.db.query<{ load_id: number; status: string; terminal: boolean }>(
+        "SELECT load_id::int AS load_id, status, terminal FROM staging.load_ledger ORDER BY load_id",
+      );
+    assert.deepEqual((await ledger()).map((r) => [r.status, r.terminal]), [["failed", true]]);
+    // The same bytes again: answered from the ledger, the file is not even opened.
+    opened = 0;
+    const again = await loadFile(t.db, counting(bad));
+    assert.deepEqual(again, {
+      status: "rejected",
+      loadId: failure.loadId,
+      reason: failure.message,
+    });
+    assert.equal(opened, 0);
+    assert.equal((await ledger()).length, 1, "no second failed row");
+    // --force tries anyway (and fails the same way, on record again).
+    await assert.rejects(() => loadFile(t.db, counting(bad, { force: true })), LoadError);
+    assert.equal(opened, 1);
+    assert.equal((await ledger()).length, 2);
+    // Other bytes load at once; after that the old bad bytes get a fresh try.
+    assert.equal((await loadFile(t.db, request(good))).status, "loaded");
+    await assert.rejects(() => loadFile(t.db, request(bad)), LoadError);
+    assert.deepEqual((await ledger()).map((r) => [r.status, r.terminal]), [
+      ["failed", true],
+      ["failed", true],
+      ["loaded", false],
+      ["failed", true],
+    ]);
+    assert.equal((await loadFile(t.db, request(bad))).status, "rejected");
+  });
+});
+
+Deno.test("loader: a failure the same bytes may not hit again is not terminal", async () => {
+  await withDb(async (t) => {
+    const bytes = await readFixture("tw_good_8rows.csv");
+    const broken = () =>
+      Promise.resolve(
+        new ReadableStream<Uint8Array>({
+          pull(c) {
+            c.error(new Error("connection reset while reading"));
+          },
+        }),
+      );
+    await assert.rejects(
+      () => loadFile(t.db, request(bytes, { open: broken })),
+      (e: unknown) => e instanceof LoadError && !isTerminal(e),
+    );
+    const [row] = await t.db.query<{ terminal: boolean }>(
+      "SELECT terminal FROM staging.load_ledger",
+    );
+    assert.equal(row.terminal, false);
+    assert.equal((await loadFile(t.db, request(bytes))).status, "loaded");
   });
 });
 

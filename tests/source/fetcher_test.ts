@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { pairKey, startFakeIpost, TW_HEADER } from "../support/fake_ipost.ts";
-import { RawArchive } from "../../src/archive/raw_archive.ts";
+import { ArchiveError, RawArchive, type StoredBody } from "../../src/archive/raw_archive.ts";
 import { FetchError, type FetchOptions, fetchToArchive } from "../../src/source/fetcher.ts";
 import type { HttpConfig } from "../../src/config/schema.ts";
 import { createHash } from "node:crypto";
@@ -187,6 +187,129 @@ Deno.test("fetcher: an abort (shutdown) stops retrying at once", async () => {
         },
       })), /shutting down/);
     assert.equal(s.fake.count(KEY), 1);
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("fetcher: a host asking to slow down is reported with the wait, a plain 503 is not", async () => {
+  const s = await setup();
+  try {
+    const throttled: number[] = [];
+    const onThrottled = (_url: string, ms: number) => throttled.push(ms);
+    s.fake.script(KEY, [
+      { kind: "status", status: 429, retryAfter: "2" },
+      { kind: "status", status: 503, retryAfter: "1" },
+      { kind: "status", status: 503 },
+    ]);
+    await assert.rejects(() => fetchToArchive(s.opts({ onThrottled, random: () => 0.5 })));
+    assert.deepEqual(throttled, [2000, 1000]);
+    // The wait reported is the wait this fetch keeps itself: the same sleeps.
+    assert.deepEqual(s.sleeps, [2000, 1000]);
+    // A 429 without Retry-After reports the backoff; Retry-After is capped.
+    throttled.length = 0;
+    s.fake.script(KEY, [
+      { kind: "status", status: 429 },
+      { kind: "status", status: 429, retryAfter: "3600" },
+      { kind: "csv", body: BODY },
+    ]);
+    await fetchToArchive(s.opts({ onThrottled, random: () => 0.5 }));
+    assert.deepEqual(throttled, [Math.floor(0.5 * HTTP.backoffBaseMs), HTTP.backoffMaxMs]);
+  } finally {
+    await s.done();
+  }
+});
+
+/** Whether `e` is an archive error naming `path`, and no network error. */
+function isArchiveFailure(e: unknown, path: string): boolean {
+  assert.ok(e instanceof ArchiveError, `not an archive error: ${e}`);
+  assert.ok(!(e instanceof FetchError));
+  assert.ok(e.message.startsWith(`cannot write the raw archive at ${path}: `), e.message);
+  assert.doesNotMatch(e.message, /network/);
+  return true;
+}
+
+Deno.test("fetcher: an archive rooted at a regular file fails at once, one request, no retry", async () => {
+  const s = await setup();
+  const dir = await Deno.makeTempDir({ prefix: "tec-fetch-file-" });
+  try {
+    const file = `${dir}/data`;
+    await Deno.writeTextFile(file, "a file, not a directory");
+    s.fake.script(KEY, [{ kind: "csv", body: BODY }]);
+    const outcomes: string[] = [];
+    await assert.rejects(
+      () =>
+        fetchToArchive(s.opts({
+          archive: new RawArchive(file),
+          onAttempt: (a) => outcomes.push(a.outcome),
+        })),
+      (e: unknown) =>
+        isArchiveFailure(e, `${file}/raw`) &&
+        (e as Error).message.endsWith(`${file} is a regular file, not a directory`),
+    );
+    assert.equal(s.fake.count(KEY), 1);
+    assert.deepEqual(s.sleeps, []);
+    assert.deepEqual(outcomes, ["archive_error"]);
+  } finally {
+    await s.done();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** An archive whose disk refuses writes after the first chunk (as a read-only mount would). */
+class ReadOnlyArchive extends RawArchive {
+  override async store(body: ReadableStream<Uint8Array>): Promise<StoredBody> {
+    for await (const _chunk of body) {
+      throw new Deno.errors.PermissionDenied("Permission denied (os error 13): write");
+    }
+    throw new Deno.errors.PermissionDenied("Permission denied (os error 13): open");
+  }
+}
+
+Deno.test("fetcher: a read-only archive fails at once as an archive error, whatever it throws", async () => {
+  const s = await setup();
+  try {
+    s.fake.script(KEY, [{ kind: "csv", body: BODY, chunkBytes: 7 }]);
+    const archive = new ReadOnlyArchive("/nonexistent/data");
+    await assert.rejects(
+      () => fetchToArchive(s.opts({ archive })),
+      (e: unknown) =>
+        isArchiveFailure(e, archive.root) &&
+        (e as Error).message.endsWith(": Permission denied") &&
+        (e as Error).cause instanceof Deno.errors.PermissionDenied,
+    );
+    assert.equal(s.fake.count(KEY), 1);
+    assert.deepEqual(s.sleeps, []);
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("fetcher: a body that breaks while being stored is still a network error, retried", async () => {
+  const s = await setup();
+  try {
+    let calls = 0;
+    const breaking = () => {
+      calls++;
+      let sent = false;
+      return Promise.resolve(
+        new Response(
+          new ReadableStream<Uint8Array>({
+            pull(c) {
+              if (sent) return c.error(new Error("connection reset by peer"));
+              sent = true;
+              c.enqueue(new TextEncoder().encode(TW_HEADER));
+            },
+          }),
+        ),
+      );
+    };
+    await assert.rejects(
+      () => fetchToArchive(s.opts({ fetch: breaking })),
+      (e: unknown) =>
+        e instanceof FetchError && e.kind === "network" && /connection reset/.test(e.message),
+    );
+    assert.equal(calls, HTTP.retryAttempts);
   } finally {
     await s.done();
   }
