@@ -16,8 +16,7 @@ import { calendarOptions } from "../daemon/sweep.ts";
 import { nextDueAt } from "../schedule/calendar.ts";
 import { createHealthApp } from "../health/app.ts";
 import { type HealthServer, parseHostPort, startHealthServer } from "../health/server.ts";
-import { createPipelineMetrics } from "../metrics/pipeline_metrics.ts";
-import { registerProcessMetrics, Registry } from "../metrics/registry.ts";
+import { createMetrics } from "../metrics/metrics.ts";
 
 /** A sweep overdue by this much means the loop is stuck: `/healthz` turns 503. */
 const STALL_MS = 15 * 60_000;
@@ -54,13 +53,11 @@ export async function runDaemonCommand(o: DaemonCommandOptions): Promise<number>
   const stop = new AbortController();
   const hard = new AbortController();
 
-  const registry = new Registry();
-  registerProcessMetrics(registry);
-  const metrics = createPipelineMetrics(registry);
+  const metrics = createMetrics({ version: o.version });
   const app = createHealthApp({
     isAlive: () => isAlive(status, clock.now(), startedAt),
     checkReady: () => checkReady(rt.db, config.database.schema),
-    renderMetrics: () => registry.render(),
+    renderMetrics: metrics.render,
     status: () =>
       statusDocument({
         db: rt.db,
@@ -126,7 +123,7 @@ export async function runDaemonCommand(o: DaemonCommandOptions): Promise<number>
       pipeline: {
         ...rt,
         signal: hard.signal,
-        observer: metricsObserver(metrics, () => clock.now()),
+        observer: metricsObserver(metrics.pipeline, () => clock.now()),
         beforeRequest: (url, signal) => limiter.acquire(url, signal),
         sleep: (ms, signal) => clock.sleep(ms, signal),
       },
