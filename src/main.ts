@@ -83,7 +83,7 @@ export async function main(argv: readonly string[], opts: MainOptions): Promise<
     });
   } catch (e) {
     if (e instanceof ConfigError) {
-      for (const line of e.message.split("\n")) printError(`tec-pipeline: ${line.trim()}`);
+      for (const line of e.lines()) printError(`tec-pipeline: ${line}`);
       return EXIT.usage;
     }
     if (!(e instanceof UsageError)) throw e;

@@ -152,3 +152,18 @@ export async function windowStatuses(
   );
   return new Map(rows.map((r) => [r.k, r.status]));
 }
+
+/** Pairs of the polling window (gas day `fromDay` on) by status, every source. */
+export async function statusCounts(
+  db: Queryable,
+  o: { schema: string; fromDay: IsoDate },
+): Promise<Record<PollStatus, number>> {
+  const rows = await db.query<{ status: PollStatus; n: number }>(
+    `SELECT status, count(*)::int AS n FROM ${quoteIdent(o.schema)}.poll_state
+     WHERE gas_day >= $1 GROUP BY status`,
+    [o.fromDay],
+  );
+  const out: Record<PollStatus, number> = { pending: 0, not_posted: 0, failed: 0, loaded: 0 };
+  for (const r of rows) out[r.status] = r.n;
+  return out;
+}

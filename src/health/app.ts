@@ -18,8 +18,8 @@ export interface HealthDeps {
   isAlive(): boolean;
   /** Readiness: whether dependencies (e.g. the database) are usable now. */
   checkReady(): Promise<ReadyResult>;
-  /** Prometheus text exposition of the current metrics. */
-  renderMetrics(): string;
+  /** Prometheus text exposition (format 0.0.4) of the current metrics. */
+  renderMetrics(): Promise<string>;
   /** Arbitrary JSON-serialisable status document for operators. */
   status(): Promise<unknown>;
   /**
@@ -116,8 +116,8 @@ export function createHealthApp(deps: HealthDeps): Hono {
       }
       return result.ok ? c.json({ status: "ok" }) : unavailable(c, result.reason);
     },
-    "/metrics": (c) =>
-      c.body(redact(deps.renderMetrics()), 200, { "content-type": METRICS_CONTENT_TYPE }),
+    "/metrics": async (c) =>
+      c.body(redact(await deps.renderMetrics()), 200, { "content-type": METRICS_CONTENT_TYPE }),
     "/status": async (c) => {
       const value = await deps.status();
       // Redact string leaves rather than the serialised text so the JSON stays valid.

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Counter, Gauge, Histogram, Registry } from "./registry.ts";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 /**
  * Buckets for one HTTP fetch from the upstream site, in seconds: typical
@@ -58,45 +58,56 @@ export interface PipelineMetrics {
   readonly lastSuccessTimestamp: Gauge<"asset" | "cycle">;
 }
 
-/** Registers every application metric on `registry`; throws if any name is taken. */
+/**
+ * Registers every application metric on `registry`; throws if any name is taken.
+ * Each family prints its HELP and TYPE lines from the start, before its first series.
+ */
 export function createPipelineMetrics(registry: Registry): PipelineMetrics {
+  const registers = [registry];
   return {
-    rowsLoaded: registry.counter({
+    rowsLoaded: new Counter({
       name: "tec_rows_loaded_total",
       help: "Rows loaded into the database.",
-      labelNames: ["asset", "cycle"],
+      labelNames: ["asset", "cycle"] as const,
+      registers,
     }),
-    files: registry.counter({
+    files: new Counter({
       name: "tec_files_total",
       help: "Files processed, by final status.",
-      labelNames: ["asset", "status"],
+      labelNames: ["asset", "status"] as const,
+      registers,
     }),
-    fetchRequests: registry.counter({
+    fetchRequests: new Counter({
       name: "tec_fetch_requests_total",
       help: "Upstream fetch requests, by outcome.",
-      labelNames: ["asset", "outcome"],
+      labelNames: ["asset", "outcome"] as const,
+      registers,
     }),
-    fetchDuration: registry.histogram({
+    fetchDuration: new Histogram({
       name: "tec_fetch_duration_seconds",
       help: "Duration of one upstream fetch request in seconds.",
-      labelNames: ["asset"],
-      buckets: FETCH_DURATION_BUCKETS,
+      labelNames: ["asset"] as const,
+      buckets: [...FETCH_DURATION_BUCKETS],
+      registers,
     }),
-    loadDuration: registry.histogram({
+    loadDuration: new Histogram({
       name: "tec_load_duration_seconds",
       help: "Duration of loading one file into the database in seconds.",
-      labelNames: ["asset"],
-      buckets: LOAD_DURATION_BUCKETS,
+      labelNames: ["asset"] as const,
+      buckets: [...LOAD_DURATION_BUCKETS],
+      registers,
     }),
-    rowsQuarantined: registry.counter({
+    rowsQuarantined: new Counter({
       name: "tec_rows_quarantined_total",
       help: "Rows rejected by validation and quarantined.",
-      labelNames: ["asset"],
+      labelNames: ["asset"] as const,
+      registers,
     }),
-    lastSuccessTimestamp: registry.gauge({
+    lastSuccessTimestamp: new Gauge({
       name: "tec_last_success_timestamp_seconds",
       help: "Unix time of the last successful load in seconds.",
-      labelNames: ["asset", "cycle"],
+      labelNames: ["asset", "cycle"] as const,
+      registers,
     }),
   };
 }

@@ -5,14 +5,13 @@ import {
   type HealthDeps,
   METRICS_CONTENT_TYPE,
 } from "../../src/health/app.ts";
-import { Registry } from "../../src/metrics/registry.ts";
-import { createPipelineMetrics } from "../../src/metrics/pipeline_metrics.ts";
+import { createMetrics } from "../../src/metrics/metrics.ts";
 
 function deps(overrides: Partial<HealthDeps> = {}): HealthDeps {
   return {
     isAlive: () => true,
     checkReady: () => Promise.resolve({ ok: true }),
-    renderMetrics: () => "# HELP x_total X.\n# TYPE x_total counter\nx_total 1\n",
+    renderMetrics: () => Promise.resolve("# HELP x_total X.\n# TYPE x_total counter\nx_total 1\n"),
     status: () => Promise.resolve({ cycle: "timely", loaded: 3 }),
     ...overrides,
   };
@@ -83,16 +82,29 @@ Deno.test("GET /readyz is 503 with the message, not a 500 or stack, when the che
 });
 
 Deno.test("GET /metrics serves the exposition text with the 0.0.4 content type", async () => {
-  const registry = new Registry();
-  createPipelineMetrics(registry).rowsLoaded.inc({ asset: "panhandle", cycle: "timely" }, 42);
-  const app = createHealthApp(deps({ renderMetrics: () => registry.render() }));
+  const metrics = createMetrics({ version: "0.1.0", defaultMetrics: false });
+  metrics.pipeline.rowsLoaded.inc({ asset: "panhandle", cycle: "timely" }, 42);
+  const app = createHealthApp(deps({ renderMetrics: metrics.render }));
   const res = await app.request("/metrics");
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("content-type"), METRICS_CONTENT_TYPE);
   assert.equal(METRICS_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+  assert.equal(metrics.contentType, METRICS_CONTENT_TYPE);
   const text = await res.text();
-  assert.equal(text, registry.render());
+  assert.equal(text, await metrics.render());
   assert.match(text, /^tec_rows_loaded_total\{asset="panhandle",cycle="timely"\} 42$/m);
+});
+
+Deno.test("GET /metrics failing to render is a JSON 500 without a stack", async () => {
+  const app = createHealthApp(deps({
+    renderMetrics: () => Promise.reject(new Error("collect failed for postgres://tec:pw@db/tec")),
+  }));
+  const res = await app.request("/metrics");
+  assert.equal(res.status, 500);
+  assert.deepEqual(await res.json(), {
+    status: "error",
+    error: "collect failed for postgres://tec:***@db/tec",
+  });
 });
 
 Deno.test("GET /status returns the awaited status document as JSON", async () => {
@@ -165,7 +177,7 @@ Deno.test("redaction applies to readyz reasons, errors, status strings and metri
     },
     checkReady: () => Promise.reject(new Error(`auth failed for postgres://tec:${secret}@db/tec`)),
     status: () => Promise.resolve({ dsn: `key ${secret}`, nested: [{ note: secret }], n: 1 }),
-    renderMetrics: () => `# HELP x X.\n# TYPE x gauge\nx{v="${secret}"} 1\n`,
+    renderMetrics: () => Promise.resolve(`# HELP x X.\n# TYPE x gauge\nx{v="${secret}"} 1\n`),
     redact: (text) => text.replaceAll(secret, "[REDACTED]"),
   }));
 

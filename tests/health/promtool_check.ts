@@ -3,21 +3,30 @@
  * exposition format so CI can lint them:
  *
  *     deno run tests/health/promtool_check.ts | promtool check metrics
+ *     deno run tests/health/promtool_check.ts --empty | promtool check metrics
  *
- * Not a test file (no `_test` suffix): `deno test` does not pick it up.
+ * `--empty` prints the exposition before any pipeline event (families with
+ * HELP and TYPE but no series yet). Not a test file (no `_test` suffix):
+ * `deno test` does not pick it up.
  *
  * @module
  */
 
-import { registerProcessMetrics, Registry } from "../../src/metrics/registry.ts";
-import { createPipelineMetrics } from "../../src/metrics/pipeline_metrics.ts";
+import { createMetrics, type Metrics } from "../../src/metrics/metrics.ts";
 
-/** Builds a registry holding every metric the pipeline exposes, with sample data. */
-export function sampleRegistry(): Registry {
-  const registry = new Registry();
-  registerProcessMetrics(registry);
-  const m = createPipelineMetrics(registry);
+/** Metrics holding every family the daemon exposes, with no pipeline event yet. */
+export function emptyMetrics(): Metrics {
+  return createMetrics({
+    version: "0.1.0",
+    databaseUp: () => Promise.resolve(true),
+    pairCounts: () => Promise.resolve({ pending: 12, not_posted: 3, failed: 1, loaded: 40 }),
+  });
+}
 
+/** {@link emptyMetrics} with a sample of every `tec_` family. */
+export function sampleMetrics(): Metrics {
+  const metrics = emptyMetrics();
+  const m = metrics.pipeline;
   const now = Date.now() / 1000;
   for (const asset of ["panhandle", "trunkline"]) {
     for (const [cycle, rows] of [["timely", 1824], ["evening", 1790], ["intraday1", 57]] as const) {
@@ -36,9 +45,10 @@ export function sampleRegistry(): Registry {
   }
   // An awkward but legal label value, to lint the escaping too.
   m.files.inc({ asset: 'odd "name"\\with\nnewline', status: "failed" });
-  return registry;
+  return metrics;
 }
 
 if (import.meta.main) {
-  await Deno.stdout.write(new TextEncoder().encode(sampleRegistry().render()));
+  const metrics = Deno.args.includes("--empty") ? emptyMetrics() : sampleMetrics();
+  await Deno.stdout.write(new TextEncoder().encode(await metrics.render()));
 }

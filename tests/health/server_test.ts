@@ -6,7 +6,7 @@ import { parseHostPort, startHealthServer } from "../../src/health/server.ts";
 const app = createHealthApp({
   isAlive: () => true,
   checkReady: () => Promise.resolve({ ok: false, reason: "warming up" }),
-  renderMetrics: () => "",
+  renderMetrics: () => Promise.resolve(""),
   status: () => Promise.resolve({}),
 });
 

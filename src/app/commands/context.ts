@@ -85,7 +85,9 @@ export function pipelineContext(rt: Runtime, w: PipelineWiring): PipelineContext
     ...rt,
     signal: w.signal,
     observer: w.observer,
-    beforeRequest: (url, signal) => limiter.acquire(url, signal),
+    // One budget per host for every worker of the command: a 429 or a
+    // Retry-After seen by one worker slows them all.
+    ...limiter.pipelineHooks(),
     sleep: (ms, signal) => w.clock.sleep(ms, signal),
   };
 }

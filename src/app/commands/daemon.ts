@@ -23,8 +23,9 @@ import { calendarOptions, windowStart } from "../../daemon/sweep.ts";
 import { nextDueAt } from "../../schedule/calendar.ts";
 import { createHealthApp } from "../../health/app.ts";
 import { type HealthServer, parseHostPort, startHealthServer } from "../../health/server.ts";
-import { createPipelineMetrics, type PipelineMetrics } from "../../metrics/pipeline_metrics.ts";
-import { registerProcessMetrics, Registry } from "../../metrics/registry.ts";
+import type { PipelineMetrics } from "../../metrics/pipeline_metrics.ts";
+import { createMetrics } from "../../metrics/metrics.ts";
+import { statusCounts } from "../../daemon/poll_state.ts";
 
 /** A sweep overdue by this much means the loop is stuck: `/healthz` turns 503. */
 const STALL_MS = 15 * 60_000;
@@ -46,13 +47,17 @@ function serveHealth(
   o: { status: DaemonStatus; restrict: Restriction; version: string; startedAt: Date },
 ): Served {
   const { config, log } = rt;
-  const registry = new Registry();
-  registerProcessMetrics(registry);
-  const metrics = createPipelineMetrics(registry);
+  const schema = config.database.schema;
+  const metrics = createMetrics({
+    version: o.version,
+    databaseUp: async () => (await checkReady(rt.db, schema)).ok,
+    pairCounts: () => statusCounts(rt.db, { schema, fromDay: windowStart(rt, env.clock.now()) }),
+    onProbeError: (probe, e) => log.debug("metrics.probe_failed", { probe, reason: e.message }),
+  });
   const app = createHealthApp({
     isAlive: () => isAlive(o.status, env.clock.now(), o.startedAt),
     checkReady: () => checkReady(rt.db, config.database.schema),
-    renderMetrics: () => registry.render(),
+    renderMetrics: metrics.render,
     status: () =>
       statusDocument({
         db: rt.db,
@@ -77,7 +82,7 @@ function serveHealth(
       env.onHealth?.(addr);
     },
   });
-  return { server, metrics };
+  return { server, metrics: metrics.pipeline };
 }
 
 /** Migrate, retrying with back-off until the database answers or a stop request comes. */
