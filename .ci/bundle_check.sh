@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Proves the shipped program needs nothing beside itself: the `deno bundle`
-# output, copied alone into an empty directory (no node_modules, no deno.json,
-# no config.yaml, no sql/), runs --version and --help, loads a file from the
-# fake ipost server into PostgreSQL with --once, then runs as a daemon whose
-# /metrics passes promtool, whose `healthcheck` command answers 0, and which
-# stops cleanly on SIGTERM.
+# Proves the shipped program needs nothing beside itself, under exactly the
+# permissions and V8 flags the compiled binary bakes in (src/app/permissions.ts,
+# printed by deploy/compile.ts): the `deno bundle` output, copied alone into an
+# empty directory (no node_modules, no deno.json, no config.yaml, no sql/),
+# runs --version and --help, refuses a data directory or config file outside
+# its grant with one line (exit 2), loads a file from the fake ipost server
+# into PostgreSQL with --once, then runs as a daemon whose /metrics passes
+# promtool, whose `healthcheck` command answers 0, and which stops cleanly on
+# SIGTERM. A permission the binary lacks fails here, not at a user's.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
@@ -22,10 +25,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+mapfile -t binary_flags < <(deno run --no-lock deploy/compile.ts --print-flags)
+[ "${#binary_flags[@]}" -ge 4 ] || { echo "FAIL: no flags from deploy/compile.ts"; exit 1; }
+echo "flags of the binary: ${binary_flags[*]}"
 cp dist/tec-pipeline.js "$work/"
 cd "$work"
 [ "$(ls -A)" = "tec-pipeline.js" ] || { echo "FAIL: the directory is not empty besides the bundle"; exit 1; }
-flags=(run --no-config --no-lock --allow-net --allow-env --allow-read="$work" --allow-write="$work/data")
+flags=(run --no-config --no-lock "${binary_flags[@]}")
 run() { deno "${flags[@]}" tec-pipeline.js "$@"; }
 
 version="$(run --version)"
@@ -33,6 +39,23 @@ echo "$version" | grep -Eq '^tec-pipeline [0-9]+\.[0-9]+\.[0-9]+$' || { echo "FA
 echo "PASS  --version: $version"
 run --help | grep -q -- '--params key=value' || { echo "FAIL: --help"; exit 1; }
 echo "PASS  --help"
+
+# Paths outside the grant: one line naming the path and what is allowed, exit 2.
+outside="$(mktemp -d)"
+status=0
+msg="$(DATA_DIR="$outside/data" DB_PORT=1 run --once --params gasDay=2024-01-17 cycle=0 2>&1)" || status=$?
+[ "$status" -eq 2 ] && [ "$(printf '%s\n' "$msg" | wc -l)" -eq 1 ] && printf '%s' "$msg" | grep -q "outside what this program may write (allowed: $work/data" || {
+  echo "FAIL: DATA_DIR outside the grant: exit $status: $msg"; exit 1;
+}
+echo "PASS  DATA_DIR outside the grant: $msg"
+printf 'log:\n  level: info\n' >"$outside/config.yaml"
+status=0
+msg="$(run --once --config "$outside/config.yaml" 2>&1)" || status=$?
+[ "$status" -eq 2 ] && printf '%s' "$msg" | grep -q "outside what this program may read" || {
+  echo "FAIL: --config outside the grant: exit $status: $msg"; exit 1;
+}
+echo "PASS  --config outside the grant: $msg"
+rm -rf "$outside"
 
 fixture="$repo/tests/fixtures/tw_good_8rows.csv"
 deno run -A "$repo/tests/support/serve_fake.ts" "TW|2024-01-17|0=$fixture" >"$work/fake.url" &
@@ -42,7 +65,7 @@ api="$(head -1 "$work/fake.url")"
 psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE $db" >/dev/null
 
 export API_URL="$api" DB_HOST=127.0.0.1 DB_PORT=5432 DB_NAME="$db" DB_USER=postgres \
-  DATA_DIR="$work/data" LOG_FORMAT=json
+  DATA_DIR=data LOG_FORMAT=json
 run --once --params gasDay=2024-01-17 cycle=0 2>"$work/once.log" || {
   cat "$work/once.log"; echo "FAIL: --once load"; exit 1;
 }

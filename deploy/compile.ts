@@ -14,12 +14,43 @@
  *
  * `deno compile` downloads its `denort` runtime unless `DENORT_BIN` names one.
  *
+ * The test, spec and example folders of the npm packages are left out of the
+ * binary: nothing imports them, and one of them breaks the compile (Deno
+ * 2.9.6 overflows its stack embedding `bintrees`' `test/perf/100k`, a 2 MB
+ * list of numbers that it parses as one expression of 200,000 operands;
+ * bintrees comes with prom-client, through tdigest).
+ *
  * @module
  */
 import { parseArgs } from "node:util";
 import { runtimeFlags } from "../src/app/permissions.ts";
 
 const ENTRY = "src/main.ts";
+const UNUSED_DIRS = ["test", "tests", "spec", "specs", "example", "examples", "benchmark"];
+
+/** Where Deno keeps npm packages (`deno info --json`'s `npmCache`). */
+async function npmCache(): Promise<string> {
+  const { stdout } = await new Deno.Command("deno", { args: ["info", "--json"] }).output();
+  return JSON.parse(new TextDecoder().decode(stdout)).npmCache;
+}
+
+/** `--exclude` flags for the unused folders of every locked npm package. */
+async function excludes(): Promise<string[]> {
+  const lock = JSON.parse(await Deno.readTextFile("deno.lock"));
+  const root = `${await npmCache()}/registry.npmjs.org`;
+  const out: string[] = [];
+  for (const key of Object.keys(lock.npm ?? {})) {
+    const at = key.lastIndexOf("@");
+    const dir = `${root}/${key.slice(0, at)}/${key.slice(at + 1).split("_")[0]}`;
+    for (const sub of UNUSED_DIRS) {
+      const path = `${dir}/${sub}`;
+      if (await Deno.stat(path).then((i) => i.isDirectory, () => false)) {
+        out.push("--exclude", path);
+      }
+    }
+  }
+  return out;
+}
 
 async function deno(args: string[]): Promise<void> {
   const { code } = await new Deno.Command("deno", {
@@ -41,6 +72,7 @@ async function compile(output: string): Promise<void> {
     "--no-check",
     "--no-code-cache",
     ...runtimeFlags(),
+    ...(await excludes()),
     "--output",
     output,
     ENTRY,

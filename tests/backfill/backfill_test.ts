@@ -71,3 +71,42 @@ Deno.test("backfill: loads a range, then resumes without fetching what is loaded
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("backfill: dry-run consults the ledger when the database answers", async () => {
+  const fake = startFakeIpost();
+  const t = await freshDatabase();
+  const dataDir = await Deno.makeTempDir({ prefix: "tec-backfill-" });
+  const env = programEnv({ apiUrl: fake.url, db: t.config, dataDir });
+  try {
+    const body = await readFixture("tw_good_8rows.csv");
+    fake.setDefault(() => ({ kind: "csv", body }));
+    const config = await writeConfig(dataDir, { requests_per_minute: "30" });
+    const range = ["--config", config, "--from", "2024-01-01", "--to", "2024-01-03"];
+    // Before anything exists (no schema yet): every pair is to fetch, and nothing is created.
+    let out = "";
+    assert.equal(
+      await main(["backfill", ...range, "--cycles", "timely,final", "--dry-run"], {
+        env,
+        print: (s) => (out += s + "\n"),
+      }),
+      0,
+    );
+    assert.match(out, /already loaded: 0; to fetch: 6; about 12s at 30 requests\/min per host/);
+    const [{ n: schemas }] = await t.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'staging'",
+    );
+    assert.equal(schemas, 0, "a dry run creates nothing");
+    await main(["backfill", ...range, "--cycles", "timely"], { env, logWrite: () => {} });
+    out = "";
+    await main(["backfill", ...range, "--cycles", "timely,final", "--dry-run"], {
+      env,
+      print: (s) => (out += s + "\n"),
+    });
+    assert.match(out, /already loaded: 3; to fetch: 3; about 6s at 30 requests\/min per host/);
+    assert.equal(fake.requests.length, 3, "a dry run never asks the site");
+  } finally {
+    await fake.close();
+    await t.drop();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
