@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  createHealthApp,
-  defaultRedact,
-  type HealthDeps,
-  METRICS_CONTENT_TYPE,
-} from "../../src/health/app.ts";
+import { createHealthApp, defaultRedact, type HealthDeps } from "../../src/health/app.ts";
 import { Registry } from "../../src/metrics/registry.ts";
 import { createPipelineMetrics } from "../../src/metrics/pipeline_metrics.ts";
 
@@ -88,8 +83,8 @@ Deno.test("GET /metrics serves the exposition text with the 0.0.4 content type",
   const app = createHealthApp(deps({ renderMetrics: () => registry.render() }));
   const res = await app.request("/metrics");
   assert.equal(res.status, 200);
-  assert.equal(res.headers.get("content-type"), METRICS_CONTENT_TYPE);
-  assert.equal(METRICS_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+  // What Prometheus's text-format scrapers ask for, spelled out, not the constant.
+  assert.equal(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
   const text = await res.text();
   assert.equal(text, registry.render());
   assert.match(text, /^tec_rows_loaded_total\{asset="panhandle",cycle="timely"\} 42$/m);
