@@ -84,7 +84,7 @@ export type LogLine = Record<string, unknown> & { event?: string };
  * {@linkcode LogLines.other}.
  */
 export class LogLines {
-  /** Parsed lines, in order, each stamped with `_seen` (ms since epoch, when received). */
+  /** Parsed lines, in order. */
   readonly lines: LogLine[] = [];
   /** Lines that were not JSON. */
   readonly other: string[] = [];
@@ -97,7 +97,7 @@ export class LogLines {
       return;
     }
     try {
-      this.lines.push({ ...JSON.parse(t), _seen: Date.now() });
+      this.lines.push(JSON.parse(t));
     } catch {
       this.other.push(t);
     }
