@@ -5,7 +5,12 @@
 #   compose     docker-compose (Debian's 1.29) validates compose.yaml using only
 #               .env.example values, plus structural rules (no `version:`, no
 #               published postgres port, no container_name, loopback health
-#               port, service_healthy dependency, pg_isready, no DROP)
+#               port, service_healthy dependency, pg_isready, no DROP; pgadmin
+#               pinned, only in profile `pgadmin`, on 127.0.0.1 only, pointed
+#               at the postgres service); then docker-compose 1.29's own
+#               project code (it knows `profiles:`, Compose >= 1.28) says which
+#               services `up` starts with and without `--profile pgadmin`,
+#               with a stand-in client (no engine needed)
 #   systemd     systemd-analyze verify on a copy of the unit (ExecStart ->
 #               /bin/true, EnvironmentFile -> a temp file), plus required
 #               hardening lines and an offline `systemd-analyze security` score
@@ -87,7 +92,7 @@ compose_config() {
 
 compose_rules() {
   python3 - compose.yaml "$TMP/compose/resolved.yaml" <<'PY'
-import re, sys, yaml
+import json, re, sys, yaml
 src_path, resolved_path = sys.argv[1], sys.argv[2]
 src = yaml.safe_load(open(src_path))
 res = yaml.safe_load(open(resolved_path))
@@ -130,6 +135,36 @@ if not any("/var/lib/tec-pipeline" in str(v) for v in app.get("volumes", [])):
     errors.append("tec-pipeline has no volume for /var/lib/tec-pipeline")
 if "healthcheck" in app and app["healthcheck"].get("disable"):
     errors.append("tec-pipeline disables the image healthcheck")
+# pgAdmin: optional, pinned, loopback only, credentials from .env, aimed at postgres.
+pga = svcs.get("pgadmin")
+if pga is None:
+    errors.append("service pgadmin missing")
+else:
+    if pga.get("profiles") != ["pgadmin"]:
+        errors.append(f"pgadmin must be only in profile pgadmin, has profiles {pga.get('profiles')}")
+    if not re.fullmatch(r"dpage/pgadmin4:\d+(\.\d+)+", str(pga.get("image", ""))):
+        errors.append(f"pgadmin image must be dpage/pgadmin4:<pinned version>, is {pga.get('image')}")
+    if not pga.get("ports"):
+        errors.append("pgadmin publishes no port")
+    for p in pga.get("ports", []):
+        host = p.get("host_ip") if isinstance(p, dict) else str(p).split(":")[0]
+        if host != "127.0.0.1":
+            errors.append(f"pgadmin publishes {p}: only on 127.0.0.1")
+    src_env = src.get("services", {}).get("pgadmin", {}).get("environment", {})
+    for k in ("PGADMIN_DEFAULT_EMAIL", "PGADMIN_DEFAULT_PASSWORD"):
+        if not re.fullmatch(r"\$\{[A-Z_]+:\?[^}]*\}", str(src_env.get(k, ""))):
+            errors.append(f"pgadmin {k} must come from .env as ${{VAR:?message}}")
+    try:
+        servers = json.loads(pga.get("environment", {}).get("TEC_PGADMIN_SERVERS", ""))["Servers"]
+        if not servers or any(v.get("Host") != "postgres" or v.get("Port") != 5432 for v in servers.values()):
+            errors.append("pgadmin's servers must be the postgres service on port 5432")
+        if any("Password" in v for v in servers.values()):
+            errors.append("pgadmin's server list must not hold a password")
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        errors.append(f"pgadmin TEC_PGADMIN_SERVERS is not a servers.json document: {e}")
+for n, s in svcs.items():
+    if n != "pgadmin" and "pgadmin" in (s.get("depends_on") or {}):
+        errors.append(f"{n} depends on pgadmin (would pull the optional profile in)")
 text = open(src_path).read()
 code = "\n".join(l.split("#", 1)[0] if not l.lstrip().startswith("--") else "" for l in text.splitlines())
 if re.search(r"\bdrop\s+(table|database|schema|role|owned|user)\b", code, re.I):
@@ -142,10 +177,47 @@ sys.exit(1 if errors else 0)
 PY
 }
 
+# Which services `docker-compose up` would start, by docker-compose 1.29's own
+# Project code run with its own interpreter. Its client is only asked whether
+# networks and volumes exist; the stand-in says "not yet" (a fresh host).
+compose_profiles() {
+  local shebang interp
+  shebang=$(head -n 1 "$(command -v docker-compose)")
+  read -ra interp <<<"${shebang#\#!}"
+  [[ ${#interp[@]} -gt 0 && -x ${interp[0]} ]] || { echo "cannot find docker-compose's python ($shebang)"; return 1; }
+  "${interp[@]}" - "$TMP/compose" <<'PY'
+import sys
+from docker.errors import NotFound
+from compose.config import config
+from compose.config.environment import Environment
+from compose.project import Project
+
+class NoEngine:
+    def __getattr__(self, name):
+        def missing(*args, **kwargs):
+            raise NotFound(f"{name}: static check, no engine")
+        return missing
+
+d = sys.argv[1]
+cfg = config.load(config.find(d, [f"{d}/compose.yaml"], Environment.from_env_file(d)))
+want = {(): ["postgres", "tec-pipeline"], ("pgadmin",): ["pgadmin", "postgres", "tec-pipeline"]}
+bad = 0
+for profiles, expected in want.items():
+    p = Project.from_config("tec", cfg, NoEngine(), enabled_profiles=list(profiles))
+    got = sorted(s.name for s in p.get_services())
+    if got != expected:
+        flag = " ".join(f"--profile {x}" for x in profiles) or "no profile"
+        print(f"up with {flag} starts {got}, expected {expected}")
+        bad = 1
+sys.exit(bad)
+PY
+}
+
 if command -v docker-compose >/dev/null 2>&1; then
   check "compose: docker-compose config -q with .env.example values" compose_config
   if [[ -s $TMP/compose/resolved.yaml ]]; then
-    check "compose: structure (no version, postgres unpublished, no container_name, healthy dependency, loopback port, no DROP)" compose_rules
+    check "compose: structure (no version, postgres unpublished, no container_name, healthy dependency, loopback ports, pgadmin pinned in its profile, no DROP)" compose_rules
+    check "compose: docker-compose 1.29 profiles: up starts postgres + tec-pipeline; --profile pgadmin adds pgadmin" compose_profiles
   else
     fail "compose: structure (config did not resolve)"
   fi
@@ -366,7 +438,8 @@ fi
 env_example_rules() {
   local rc=0 v
   for v in DATABASE_URL DB_HOST DB_PORT DB_NAME DB_USER DB_PASSWORD DB_SCHEMA LOG_LEVEL \
-    LOG_FORMAT API_URL HEALTH_ADDR DATA_DIR TEC_CONFIG POSTGRES_PASSWORD HEALTH_PUBLISH; do
+    LOG_FORMAT API_URL HEALTH_ADDR DATA_DIR TEC_CONFIG POSTGRES_PASSWORD HEALTH_PUBLISH \
+    PGADMIN_EMAIL PGADMIN_PASSWORD PGADMIN_PORT; do
     grep -qE "^#? ?${v}=" .env.example || { echo ".env.example does not mention $v"; rc=1; }
   done
   # Every active password is an obvious placeholder.
@@ -382,7 +455,7 @@ check "env: .env.example lists every variable, placeholders only" env_example_ru
 
 gitignore_rules() {
   local rc=0 l
-  for l in .env data/ dist/ /tec-pipeline node_modules/ '*.log' .bench/; do
+  for l in .env data/ dist/ /tec-pipeline node_modules/ '*.log' .bench/ coverage/; do
     grep -qxF "$l" .gitignore || { echo ".gitignore lacks $l"; rc=1; }
   done
   if command -v git >/dev/null 2>&1 && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then

@@ -67,7 +67,9 @@ Deno.test("once: the window's exit status says a pair is not posted yet (3) unti
     const body = await readFixture("tw_good_8rows.csv");
     const late = pairKey("TW", "2024-01-17", 3);
     let posted = false;
-    h.fake.setDefault((k) => k === late && !posted ? { kind: "header_only" } : { kind: "csv", body });
+    h.fake.setDefault((k) =>
+      k === late && !posted ? { kind: "header_only" } : { kind: "csv", body }
+    );
     assert.equal(await h.run(["--once"], stoppedClock(NOW)), 3);
     const asked = h.fake.requests.length;
     // At the same instant nothing is due again: no request, and still 3.

@@ -61,7 +61,10 @@ Deno.test("startup: a data directory that is a file, or unwritable, is one line 
     await Deno.writeTextFile(file, "x");
     await assert.rejects(() => checkDataDir(file), (e) => {
       assert.ok(e instanceof StartupError);
-      assert.match(e.message, /data_dir .*not-a-dir: cannot be written: it is a file, not a directory/);
+      assert.match(
+        e.message,
+        /data_dir .*not-a-dir: cannot be written: it is a file, not a directory/,
+      );
       return true;
     });
     const errors: string[] = [];
@@ -95,11 +98,17 @@ Deno.test("startup: --once and backfill with no database exit 1 at once, naming 
         logWrite: (l) => logs.push(JSON.parse(l)),
       });
       assert.equal(code, 1);
-      assert.ok(performance.now() - started < 15_000, "gives up at once, within the connect timeout");
+      assert.ok(
+        performance.now() - started < 15_000,
+        "gives up at once, within the connect timeout",
+      );
       const errors = logs.filter((l) => l.level === "error");
       assert.equal(errors.length, 1, JSON.stringify(logs));
       assert.equal(errors[0].event, "db.unavailable");
-      assert.match(String(errors[0].target), new RegExp(`127\\.0\\.0\\.1:${port}, database postgres`));
+      assert.match(
+        String(errors[0].target),
+        new RegExp(`127\\.0\\.0\\.1:${port}, database postgres`),
+      );
       assert.match(String(errors[0].fix), /DB_HOST\/DB_PORT/);
     }
   } finally {
@@ -140,8 +149,11 @@ Deno.test({
     let proxy: { close(): void } | undefined;
     try {
       const h = await until("health endpoint", 10_000, () => health);
-      await until("two connection attempts", 20_000, () =>
-        logs.filter((l) => l.event === "db.waiting").length >= 2 ? true : undefined);
+      await until(
+        "two connection attempts",
+        20_000,
+        () => logs.filter((l) => l.event === "db.waiting").length >= 2 ? true : undefined,
+      );
       const waiting = logs.find((l) => l.event === "db.waiting")!;
       assert.match(String(waiting.target), new RegExp(`:${port}, database ${t.config.name}`));
       assert.ok(Number(waiting.retry_in_s) > 0);

@@ -4,7 +4,8 @@ import { isAlive } from "../../src/app/commands/daemon.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { loadFile } from "../../src/load/load_file.ts";
 import { findCycle } from "../../src/domain/cycles.ts";
-import { freshDatabase } from "../support/db.ts";
+import { adminConfig, freshDatabase } from "../support/db.ts";
+import { connectPostgres } from "../../src/db/postgres.ts";
 import { readFixture } from "../support/env.ts";
 
 Deno.test("readiness: not ready before migrations, ready after", async () => {
@@ -19,11 +20,22 @@ Deno.test("readiness: not ready before migrations, ready after", async () => {
   }
 });
 
-Deno.test("readiness: an unreachable database is reported, not thrown", async () => {
-  const t = await freshDatabase();
-  await t.drop();
-  const r = await checkReady(t.db, "staging").catch((e) => ({ ok: "threw", e }));
-  assert.equal(r.ok, false);
+Deno.test("readiness: an unreachable database server is reported, not thrown", async () => {
+  // A port that was just free: nothing listens there, so connecting is refused.
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  const db = connectPostgres({
+    config: { ...adminConfig(), host: "127.0.0.1", port, connectTimeoutSeconds: 5 },
+  });
+  try {
+    const r = await checkReady(db, "staging");
+    assert.equal(r.ok, false);
+    assert.match(r.ok ? "" : r.reason, /^database unavailable: .*ECONNREFUSED/);
+    assert.match(r.ok ? "" : r.reason, new RegExp(`127\\.0\\.0\\.1:${port}`));
+  } finally {
+    await db.close({ timeoutSeconds: 0 });
+  }
 });
 
 Deno.test("status: latest load per (asset, cycle) and the last failure", async () => {

@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  createHealthApp,
-  defaultRedact,
-  type HealthDeps,
-  METRICS_CONTENT_TYPE,
-} from "../../src/health/app.ts";
+import { createHealthApp, defaultRedact, type HealthDeps } from "../../src/health/app.ts";
 import { createMetrics } from "../../src/metrics/metrics.ts";
 
 function deps(overrides: Partial<HealthDeps> = {}): HealthDeps {
@@ -87,9 +82,9 @@ Deno.test("GET /metrics serves the exposition text with the 0.0.4 content type",
   const app = createHealthApp(deps({ renderMetrics: metrics.render }));
   const res = await app.request("/metrics");
   assert.equal(res.status, 200);
-  assert.equal(res.headers.get("content-type"), METRICS_CONTENT_TYPE);
-  assert.equal(METRICS_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
-  assert.equal(metrics.contentType, METRICS_CONTENT_TYPE);
+  // What Prometheus's text-format scrapers ask for, spelled out, not the constant.
+  assert.equal(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  assert.equal(metrics.contentType, "text/plain; version=0.0.4; charset=utf-8");
   const text = await res.text();
   assert.equal(text, await metrics.render());
   assert.match(text, /^tec_rows_loaded_total\{asset="panhandle",cycle="timely"\} 42$/m);

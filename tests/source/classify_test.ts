@@ -21,8 +21,21 @@ function notPosted(kind: BodyKind): string {
   return (kind as { kind: "not_posted"; reason: string }).reason;
 }
 
-Deno.test("SNIFF_BYTES is 64 KiB", () => {
-  assert.equal(SNIFF_BYTES, 65536);
+Deno.test("the sniff window: a header-only body is judged whole while it fits, and left to the loader past it", () => {
+  // Header, then blank lines up to exactly the window: all of it is in view.
+  const fits = HEADER + "\r\n".repeat(Math.ceil((SNIFF_BYTES - HEADER.length) / 2));
+  const inView = fits.slice(0, SNIFF_BYTES);
+  assert.equal(new TextEncoder().encode(inView).length, SNIFF_BYTES);
+  assert.equal(notPosted(classify(inView)), "header only, no rows");
+  // One byte more and the end is out of sight: it might hold rows, so it is CSV
+  // (the loader then finds no rows and reports the pair empty).
+  assert.deepEqual(classify(inView + " "), { kind: "csv" });
+});
+
+Deno.test("the sniff window holds a real report's header line and first row", () => {
+  const body = HEADER + "\r\n" + (ROW + "\r\n").repeat(5000);
+  // classify() hands over only the window, as the fetcher does.
+  assert.deepEqual(classify(body), { kind: "csv" });
 });
 
 Deno.test("an empty body is not posted", () => {

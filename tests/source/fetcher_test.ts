@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { pairKey, startFakeIpost, TW_HEADER } from "../support/fake_ipost.ts";
 import { ArchiveError, RawArchive, type StoredBody } from "../../src/archive/raw_archive.ts";
 import { FetchError, type FetchOptions, fetchToArchive } from "../../src/source/fetcher.ts";
+import { classifyBody, SNIFF_BYTES } from "../../src/source/classify.ts";
 import type { HttpConfig } from "../../src/config/schema.ts";
 import { createHash } from "node:crypto";
 
@@ -63,6 +64,33 @@ Deno.test("fetcher: 5xx twice then success is retried and archived by sha256", a
     assert.equal(await Deno.readTextFile(r.path), BODY);
     assert.equal(r.path, s.archive.bodyPath(r.sha256));
     assert.equal(r.headers["content-type"], "text/csv");
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("fetcher: the kept prefix is the body's first SNIFF_BYTES bytes, whatever the chunking", async () => {
+  const s = await setup();
+  try {
+    const row = '"1","Z","N","MQ","DPQ","D","1","1","0","1","N","N","N","Y",""\r\n';
+    const long = new TextEncoder().encode(
+      TW_HEADER + row.repeat(Math.ceil(3 * SNIFF_BYTES / row.length)),
+    );
+    const short = new TextEncoder().encode(TW_HEADER + "\r\n".repeat(100));
+    s.fake.script(KEY, [
+      { kind: "csv", body: long, chunkBytes: 1000 },
+      { kind: "csv", body: short, chunkBytes: 7 },
+    ]);
+    const a = await fetchToArchive(s.opts());
+    assert.deepEqual(a.prefix, long.subarray(0, SNIFF_BYTES));
+    assert.deepEqual(classifyBody({ prefix: a.prefix, totalBytes: a.bytes }), { kind: "csv" });
+    // A short body is all prefix, so a header-only answer is recognised.
+    const b = await fetchToArchive(s.opts());
+    assert.deepEqual(b.prefix, short);
+    assert.deepEqual(classifyBody({ prefix: b.prefix, totalBytes: b.bytes }), {
+      kind: "not_posted",
+      reason: "header only, no rows",
+    });
   } finally {
     await s.done();
   }

@@ -62,3 +62,56 @@ export async function freshDatabase(schema = "staging"): Promise<TestDatabase> {
     },
   };
 }
+
+/** A table lock held by an open transaction until {@linkcode HeldLock.release}. */
+export interface HeldLock {
+  /** Backend pid of the holding transaction. */
+  holder: number;
+  /** Pids of the backends now waiting for this holder (its lock). */
+  waiters(): Promise<number[]>;
+  /** Whether a backend still exists (its client may have gone). */
+  alive(pid: number): Promise<boolean>;
+  /** Commit the holding transaction, letting the waiters on. Idempotent. */
+  release(): Promise<void>;
+}
+
+/**
+ * Lock `table` (schema-qualified, e.g. `staging.operational_capacity`) in
+ * `mode` (default `SHARE`: readers pass, any INSERT/COPY/UPDATE waits) inside
+ * an open transaction of `db`. Lets a test stop the program mid-load at a
+ * known point, independent of how fast the machine is.
+ */
+export async function holdTableLock(
+  db: Database,
+  table: string,
+  mode = "SHARE",
+): Promise<HeldLock> {
+  const held = Promise.withResolvers<number>();
+  const done = Promise.withResolvers<void>();
+  const tx = db.transaction(async (tx) => {
+    await tx.query(`LOCK TABLE ${table} IN ${mode} MODE`);
+    const [{ pid }] = await tx.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    held.resolve(pid);
+    await done.promise;
+  });
+  tx.catch((e) => held.reject(e));
+  const holder = await held.promise;
+  return {
+    holder,
+    async waiters() {
+      const rows = await db.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE $1::int = ANY(pg_blocking_pids(pid))",
+        [holder],
+      );
+      return rows.map((r) => r.pid);
+    },
+    async alive(pid) {
+      const rows = await db.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", [pid]);
+      return rows.length > 0;
+    },
+    async release() {
+      done.resolve();
+      await tx;
+    },
+  };
+}

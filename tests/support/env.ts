@@ -9,13 +9,37 @@ import { Logger } from "../../src/log/logger.ts";
 /** Folder of the real published files, when the workplace provides it. */
 export const SAMPLES = new URL("../../../shared/samples/energy-transfer/", import.meta.url);
 
-/** Read a real sample, or `undefined` when the folder is absent. */
+/**
+ * Why the real samples cannot be used, or `undefined` when they can: only a
+ * samples folder that does not exist at all (a clone outside the workplace)
+ * is a reason to skip. Name tests that depend on it with this reason, so an
+ * ignored test says why.
+ */
+export async function samplesAbsent(): Promise<string | undefined> {
+  try {
+    await Deno.stat(SAMPLES);
+    return undefined;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return `no samples folder at ${SAMPLES.pathname}`;
+    throw e;
+  }
+}
+
+/**
+ * Read a real sample; `undefined` only when the samples folder is absent
+ * entirely. With the folder present, a missing or unreadable file throws (a
+ * test that expects it fails instead of silently skipping).
+ */
 export async function readSample(name: string): Promise<Uint8Array | undefined> {
+  if (await samplesAbsent()) return undefined;
   try {
     return await Deno.readFile(new URL(name, SAMPLES));
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
+    throw new Error(
+      `sample ${name}: the samples folder ${SAMPLES.pathname} exists but the file cannot be read ` +
+        `(${(e as Error).name}: ${(e as Error).message})`,
+      { cause: e },
+    );
   }
 }
 

@@ -28,10 +28,26 @@ export interface SeenRequest {
   query: Record<string, string>;
   /** Pair key `ASSET|YYYY-MM-DD|code` (empty when the request was malformed). */
   key: string;
-  /** Status answered. */
+  /** Status answered (0 while the answer is being prepared). */
   status: number;
-  /** When (ms since epoch). */
+  /** When it arrived (ms since epoch). */
   at: number;
+  /** `User-Agent` header (tells replicas apart when each has its own). */
+  userAgent: string;
+  /**
+   * When the last byte of a streamed CSV body was handed over (ms since
+   * epoch); unset while it streams, and for ever when the client gave up.
+   */
+  doneAt?: number;
+}
+
+/** Options for {@linkcode startFakeIpost}. */
+export interface FakeIpostOptions {
+  /**
+   * Awaited before every well-formed request is answered (default: none), e.g.
+   * to hold answers until a test has seen what it needs.
+   */
+  beforeAnswer?: (req: SeenRequest) => Promise<void>;
 }
 
 /** The real header line of the report. */
@@ -66,7 +82,7 @@ export interface FakeIpost {
 }
 
 /** Start the fake on 127.0.0.1 with an OS-chosen port. */
-export function startFakeIpost(): FakeIpost {
+export function startFakeIpost(o: FakeIpostOptions = {}): FakeIpost {
   const scripts = new Map<
     string,
     { replies: FakeReply[] | ((n: number) => FakeReply); used: number }
@@ -79,7 +95,14 @@ export function startFakeIpost(): FakeIpost {
     const u = new URL(req.url);
     const query = Object.fromEntries(u.searchParams);
     const m = /^\/ipost\/([A-Z0-9]+)\/capacity\/operationally-available$/.exec(u.pathname);
-    const seen: SeenRequest = { path: u.pathname, query, key: "", status: 0, at: Date.now() };
+    const seen: SeenRequest = {
+      path: u.pathname,
+      query,
+      key: "",
+      status: 0,
+      at: Date.now(),
+      userAgent: req.headers.get("user-agent") ?? "",
+    };
     requests.push(seen);
     const bad = (why: string) => {
       seen.status = 400;
@@ -108,7 +131,8 @@ export function startFakeIpost(): FakeIpost {
         : s.replies[Math.min(s.used, s.replies.length - 1)];
       s.used++;
     }
-    const res = await answer(reply, hanging);
+    await o.beforeAnswer?.(seen);
+    const res = await answer(reply, hanging, () => (seen.doneAt = Date.now()));
     seen.status = res.status;
     return res;
   };
@@ -141,7 +165,22 @@ export function startFakeIpost(): FakeIpost {
   };
 }
 
-async function answer(reply: FakeReply, hanging: Set<AbortController>): Promise<Response> {
+/** Sleep `ms`, cut short when `ac` aborts (server closing, client gone). */
+function pause(ms: number, ac: AbortController): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    ac.signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
+
+async function answer(
+  reply: FakeReply,
+  hanging: Set<AbortController>,
+  onDone: () => void,
+): Promise<Response> {
   const csv = (body: BodyInit, type = "text/csv") =>
     new Response(body, {
       status: 200,
@@ -160,7 +199,10 @@ async function answer(reply: FakeReply, hanging: Set<AbortController>): Promise<
       // Chunked like the real site, so the client's streaming path is exercised.
       const stream = new ReadableStream<Uint8Array>({
         pull(c) {
-          if (off >= bytes.length) return c.close();
+          if (off >= bytes.length) {
+            onDone();
+            return c.close();
+          }
           c.enqueue(bytes.subarray(off, off + size));
           off += size;
         },
@@ -211,17 +253,30 @@ async function answer(reply: FakeReply, hanging: Set<AbortController>): Promise<
       return csv(stream);
     }
     case "slow_body": {
+      // Half the body, a pause, the rest. The pause ends early when the client
+      // cancels or the server closes, so no timer outlives the test.
       const enc = new TextEncoder().encode(reply.body);
       const half = Math.floor(enc.length / 2);
+      const h = new AbortController();
+      hanging.add(h);
       let step = 0;
       const stream = new ReadableStream<Uint8Array>({
         async pull(c) {
           if (step === 0) c.enqueue(enc.subarray(0, half));
           else if (step === 1) {
-            await new Promise((r) => setTimeout(r, reply.delayMs));
+            await pause(reply.delayMs, h);
+            if (h.signal.aborted) return c.error(new Error("fake ipost closed"));
             c.enqueue(enc.subarray(half));
-          } else c.close();
+          } else {
+            hanging.delete(h);
+            onDone();
+            c.close();
+          }
           step++;
+        },
+        cancel() {
+          hanging.delete(h);
+          h.abort();
         },
       });
       return csv(stream);
