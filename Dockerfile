@@ -25,73 +25,21 @@ RUN deno install --frozen
 COPY config.yaml ./
 COPY sql ./sql
 COPY src ./src
+COPY deploy/compile.ts ./deploy/compile.ts
 
-# Permissions baked into the binary (a compiled binary ignores --allow-* given
-# at run time, so this list is the whole of what the program may ever do):
-#
-#   --allow-net    DB (postgres.js over node:net/node:tls), the https source
-#                  (API_URL / sources[].base_url, configurable at run time, so
-#                  it cannot be narrowed to hosts here), the health listener
-#                  (HEALTH_ADDR) and `healthcheck`'s GET of it.
-#   --allow-env    configuration comes from the environment (DB_*, DATABASE_URL,
-#                  LOG_*, API_URL, HEALTH_ADDR, DATA_DIR, TEC_CONFIG) and
-#                  postgres.js reads PGHOST/PGPORT/PGUSER/PGUSERNAME/PGPASSWORD/
-#                  PGDATABASE/PGAPPNAME/PGTARGETSESSIONATTRS (+ USER/LOGNAME)
-#                  while parsing its options; without --allow-env it fails with
-#                  "NotCapable: Requires env access to PGPORT".
-#   --allow-read   only /app/config.yaml and the data directory. The working
-#                  directory is /app, so the program's default `config.yaml`
-#                  resolves to /app/config.yaml (mount a custom config there,
-#                  not elsewhere, or the read is refused). Nothing else needs
-#                  a read grant:
-#                    * npm packages and our modules live in the binary's
-#                      embedded virtual file system, which a compiled binary
-#                      may always read;
-#                    * SQL migrations and the built-in defaults are imported
-#                      as text (`import x from "./f.sql" with { type: "text" }`)
-#                      and so are part of the module graph, not files read at
-#                      run time. If migrations were ever read with
-#                      Deno.readTextFile instead, they would need `--include
-#                      sql` plus a read grant on the embedded path: keep them
-#                      as imports;
-#                    * TLS roots: Deno ships the Mozilla roots (webpki) in the
-#                      binary; DNS (/etc/resolv.conf, /etc/hosts), time zones
-#                      (ICU data inside V8) and the binary itself are read by
-#                      the runtime, outside the permission model;
-#                    * postgres.js's only file access is sql.file(), which the
-#                      program does not use; os.userInfo() (its fallback when
-#                      no user is configured) is denied without --allow-sys and
-#                      postgres.js catches that and falls back to $USER.
-#                  Unix-socket DB connections (DB_HOST=/run/postgresql) would
-#                  need read+write on the socket path; the container uses TCP.
-#   --allow-write  only the data directory (raw archive; temporary files must
-#                  be created inside it, not in /tmp).
-#   not granted:   --allow-sys, --allow-run, --allow-ffi, --allow-import.
-#   --no-prompt    a missing permission is an immediate NotCapable error, never
-#                  an interactive prompt (e.g. under `docker run -it`).
-#   --no-code-cache  otherwise the runtime writes a V8 code cache to
-#                  $TMPDIR/deno-compile-tec-pipeline.cache on first start
-#                  (outside the permission model). In a container it is lost
-#                  with the container anyway, and without it the image runs
-#                  with a read-only root file system.
-# Paths are absolute on purpose: relative paths in baked permissions are
-# resolved against the working directory at run time.
-# The trailing `--version` runs the binary once, as a smoke test that it starts.
+# The same `deno task compile` as everywhere else: it type-checks, then bakes
+# in the permissions and V8 flags of src/app/permissions.ts (their reasons are
+# written there), so a compiled binary may never do more than that list says:
+# network, environment, read config.yaml (here /app/config.yaml: the working
+# directory is /app), data and /var/lib/tec-pipeline, write data and
+# /var/lib/tec-pipeline; --no-prompt; no --allow-sys/-run/-ffi. The code cache
+# stays off (--no-code-cache) so the image runs with a read-only root file
+# system. The trailing `--version` runs the binary once, as a smoke test.
 RUN mkdir -p /out/state \
  && chown 65532:65532 /out/state \
  && chmod 0750 /out/state \
  && install -m 0644 config.yaml /out/config.yaml \
- && deno compile \
-      --frozen \
-      --no-prompt \
-      --no-code-cache \
-      --v8-flags=--max-old-space-size=64,--max-semi-space-size=8 \
-      --allow-net \
-      --allow-env \
-      --allow-read=/app/config.yaml,/var/lib/tec-pipeline \
-      --allow-write=/var/lib/tec-pipeline \
-      --output /out/tec-pipeline \
-      src/main.ts \
+ && deno task compile --output /out/tec-pipeline \
  && chmod 0755 /out/tec-pipeline \
  && /out/tec-pipeline --version
 

@@ -44,16 +44,17 @@ echo "PASS  --help"
 outside="$(mktemp -d)"
 status=0
 msg="$(DATA_DIR="$outside/data" DB_PORT=1 run --once --params gasDay=2024-01-17 cycle=0 2>&1)" || status=$?
-[ "$status" -eq 2 ] && [ "$(printf '%s\n' "$msg" | wc -l)" -eq 1 ] && printf '%s' "$msg" | grep -q "outside what this program may write (allowed: $work/data" || {
-  echo "FAIL: DATA_DIR outside the grant: exit $status: $msg"; exit 1;
-}
+if ! { [ "$status" -eq 2 ] && [ "$(printf '%s\n' "$msg" | wc -l)" -eq 1 ] &&
+  printf '%s' "$msg" | grep -q "outside what this program may write (allowed: $work/data"; }; then
+  echo "FAIL: DATA_DIR outside the grant: exit $status: $msg"; exit 1
+fi
 echo "PASS  DATA_DIR outside the grant: $msg"
 printf 'log:\n  level: info\n' >"$outside/config.yaml"
 status=0
 msg="$(run --once --config "$outside/config.yaml" 2>&1)" || status=$?
-[ "$status" -eq 2 ] && printf '%s' "$msg" | grep -q "outside what this program may read" || {
-  echo "FAIL: --config outside the grant: exit $status: $msg"; exit 1;
-}
+if ! { [ "$status" -eq 2 ] && printf '%s' "$msg" | grep -q "outside what this program may read"; }; then
+  echo "FAIL: --config outside the grant: exit $status: $msg"; exit 1
+fi
 echo "PASS  --config outside the grant: $msg"
 rm -rf "$outside"
 

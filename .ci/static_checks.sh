@@ -152,8 +152,13 @@ else:
             errors.append(f"pgadmin publishes {p}: only on 127.0.0.1")
     src_env = src.get("services", {}).get("pgadmin", {}).get("environment", {})
     for k in ("PGADMIN_DEFAULT_EMAIL", "PGADMIN_DEFAULT_PASSWORD"):
-        if not re.fullmatch(r"\$\{[A-Z_]+:\?[^}]*\}", str(src_env.get(k, ""))):
-            errors.append(f"pgadmin {k} must come from .env as ${{VAR:?message}}")
+        # From .env, with no default value (a plain `up` must not need them:
+        # pgAdmin's entrypoint refuses to start without them instead).
+        if not re.fullmatch(r"\$\{[A-Z_]+:-\}", str(src_env.get(k, ""))):
+            errors.append(f"pgadmin {k} must come from .env as ${{VAR:-}}")
+    entry = " ".join(src.get("services", {}).get("pgadmin", {}).get("entrypoint", []))
+    if "PGADMIN_DEFAULT_EMAIL" not in entry or "change-me" not in entry:
+        errors.append("pgadmin entrypoint must refuse an unset email and an unset or placeholder password")
     try:
         servers = json.loads(pga.get("environment", {}).get("TEC_PGADMIN_SERVERS", ""))["Servers"]
         if not servers or any(v.get("Host") != "postgres" or v.get("Port") != 5432 for v in servers.values()):
@@ -365,21 +370,31 @@ else:
         errors.append("data directory is not copied with --chown=65532:65532")
     if any(k in ("RUN", "ADD") for k in kinds):
         errors.append("runtime stage has RUN/ADD (distroless has no shell)")
-compile_cmd = " ".join(a for k, a in instr if k == "RUN" and "deno compile" in a)
+compile_cmd = " ".join(a for k, a in instr if k == "RUN" and "deno task compile" in a)
 if not compile_cmd:
-    errors.append("no `deno compile` step")
-else:
-    for bad in ("--allow-all", " -A ", "--allow-run", "--allow-ffi", "--allow-sys", "--allow-write ", "--allow-read "):
-        if bad in compile_cmd + " ":
-            errors.append(f"deno compile grants {bad.strip()}")
-    m = re.search(r"--allow-write=(\S+)", compile_cmd)
-    if not m or m.group(1) != "/var/lib/tec-pipeline":
-        errors.append("--allow-write must be exactly /var/lib/tec-pipeline")
-    m = re.search(r"--allow-read=(\S+)", compile_cmd)
-    if not m or set(m.group(1).split(",")) != {"/app/config.yaml", "/var/lib/tec-pipeline"}:
-        errors.append("--allow-read must be exactly /app/config.yaml,/var/lib/tec-pipeline")
-    if "--output /out/tec-pipeline" not in compile_cmd or "src/main.ts" not in compile_cmd:
-        errors.append("deno compile must write /out/tec-pipeline from src/main.ts")
+    errors.append("no `deno task compile` step (the one compile everyone runs)")
+elif "--output /out/tec-pipeline" not in compile_cmd:
+    errors.append("deno task compile must write /out/tec-pipeline")
+if any(k == "RUN" and re.search(r"deno\s+compile", a) for k, a in instr):
+    errors.append("a bare `deno compile` step: use `deno task compile`, whose flags are defined once")
+if not any(k == "COPY" and "deploy/compile.ts" in a for k, a in instr):
+    errors.append("deploy/compile.ts is not copied into the build stage")
+# The grant itself lives in src/app/permissions.ts: keep it minimal.
+perms = open("src/app/permissions.ts").read()
+def listed(name):
+    m = re.search(name + r": readonly string\[\] = Object\.freeze\(\[(.*?)\]\)", perms, re.S)
+    return re.findall(r'"([^"]+)"', m.group(1)) if m else None
+write = listed("WRITE_PATHS")
+read = listed("READ_PATHS")
+if write is None or set(write) != {"data", "/var/lib/tec-pipeline"}:
+    errors.append(f"WRITE_PATHS must be exactly data, /var/lib/tec-pipeline, got {write}")
+if read is None or not set(read) <= {"config.yaml", "data", "/etc/tec-pipeline/config.yaml", "/var/lib/tec-pipeline"}:
+    errors.append(f"READ_PATHS grants more than config and data: {read}")
+for bad in ("--allow-all", '"-A"', "--allow-run", "--allow-ffi", "--allow-sys", '"--allow-write"', '"--allow-read"'):
+    if bad in perms:
+        errors.append(f"src/app/permissions.ts grants {bad}")
+if "--no-prompt" not in perms:
+    errors.append("src/app/permissions.ts lacks --no-prompt")
 if re.search(r"^\s*ADD\s+https?://", text, re.M | re.I):
     errors.append("ADD from a URL")
 for e in errors:
@@ -387,7 +402,7 @@ for e in errors:
 sys.exit(1 if errors else 0)
 PY
 }
-check "dockerfile: multi-stage, distroless cc-debian12:nonroot runtime, USER nonroot, HEALTHCHECK, minimal baked permissions" dockerfile_rules
+check "dockerfile: multi-stage, distroless cc-debian12:nonroot runtime, USER nonroot, HEALTHCHECK, deno task compile with the minimal grant of src/app/permissions.ts" dockerfile_rules
 
 dockerignore_rules() {
   local rc=0 p

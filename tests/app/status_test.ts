@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { checkReady, statusDocument } from "../../src/app/status.ts";
 import { isAlive } from "../../src/app/commands/daemon.ts";
 import { migrate } from "../../src/db/migrate.ts";
+import { claimDue } from "../../src/daemon/poll_state.ts";
 import { loadFile } from "../../src/load/load_file.ts";
 import { findCycle } from "../../src/domain/cycles.ts";
 import { adminConfig, freshDatabase } from "../support/db.ts";
@@ -84,4 +85,39 @@ Deno.test("liveness: alive until the planned sweep is 15 minutes overdue", () =>
   const status = { nextSweepAt: at(30) };
   assert.equal(isAlive(status, at(44), start), true);
   assert.equal(isAlive(status, at(46), start), false);
+});
+
+Deno.test("status: only pairs inside the window are listed as next checks; no database, still an answer", async () => {
+  const t = await freshDatabase();
+  try {
+    await migrate(t.db, { schema: "staging" });
+    const now = new Date("2024-01-17T20:00:00Z");
+    await claimDue(t.db, {
+      schema: "staging",
+      source: "tw-oac",
+      asset: "TW",
+      pairs: [{ gasDay: "2023-12-01", cycle: "Timely" }, { gasDay: "2024-01-16", cycle: "Final" }],
+      now,
+      leaseSeconds: 60,
+    });
+    const doc = await statusDocument({
+      db: t.db,
+      schema: "staging",
+      version: "9.9.9",
+      windowStart: "2024-01-14",
+    });
+    const next = doc.next_checks as Record<string, unknown>[];
+    assert.deepEqual(next.map((n) => n.gas_day), ["2024-01-16"], "the stale 2023 pair is left out");
+  } finally {
+    await t.drop();
+  }
+  // The pool is closed: the daemon's own part still answers, with the reason for the rest.
+  const down = await statusDocument({
+    db: t.db,
+    schema: "staging",
+    version: "9.9.9",
+    daemon: { nextReason: "schedule" },
+  });
+  assert.equal((down.daemon as Record<string, unknown>).next_reason, "schedule");
+  assert.equal((down.database as Record<string, unknown>).ok, false);
 });
