@@ -25,6 +25,7 @@ RUN deno install --frozen
 COPY config.yaml ./
 COPY sql ./sql
 COPY src ./src
+COPY vendor ./vendor
 COPY deploy/compile.ts ./deploy/compile.ts
 
 # The same `deno task compile` as everywhere else: it type-checks, then bakes

@@ -418,9 +418,17 @@ dockerignore_rules() {
     fi
   done
   grep -qE '^(\*\*/)?\.env$' .dockerignore || { echo ".dockerignore lacks an explicit **/.env"; rc=1; }
+  # Every build-context path the Dockerfile COPYs must be let in by the allow-list.
+  local src
+  while read -r src; do
+    if grep -qxF '*' .dockerignore && ! grep -qxE "!${src%/}/?" .dockerignore; then
+      echo ".dockerignore keeps out $src, which the Dockerfile copies"
+      rc=1
+    fi
+  done < <(awk '/^COPY / && !/--from=/ { for (i = 2; i < NF; i++) if ($i !~ /^--/) print $i }' Dockerfile)
   return "$rc"
 }
-check "dockerfile: .dockerignore excludes .git, .env, node_modules, data, dist" dockerignore_rules
+check "dockerfile: .dockerignore excludes .git, .env, node_modules, data, dist; lets in what is copied" dockerignore_rules
 
 DFU_VERSION=0.16.3
 dockerfile_lint() {

@@ -11,6 +11,7 @@ import type { Database } from "../db/database.ts";
 import { migrate, type MigrateResult } from "../db/migrate.ts";
 import { Logger } from "../log/logger.ts";
 import { RawArchive } from "../archive/raw_archive.ts";
+import { FailureJournal } from "../load/failure_journal.ts";
 
 /** Built services. */
 export interface Runtime {
@@ -22,6 +23,8 @@ export interface Runtime {
   db: Database;
   /** Raw archive. */
   archive: RawArchive;
+  /** Failures waiting for the ledger (the database was gone when they happened). */
+  journal: FailureJournal;
   /** Close the database. */
   close(): Promise<void>;
 }
@@ -68,6 +71,7 @@ export function createRuntime(opts: CreateRuntimeOptions): Runtime {
     log,
     db,
     archive: new RawArchive(config.dataDir),
+    journal: new FailureJournal(config.dataDir),
     close: () => db.close(),
   };
 }
@@ -83,5 +87,12 @@ export async function prepareDatabase(rt: Runtime): Promise<MigrateResult> {
     migrations_applied: m.applied,
     schema_version: m.current,
   });
+  await flushJournal(rt);
   return m;
+}
+
+/** Write the failures that waited for the database into the ledger; logs how many. */
+export async function flushJournal(rt: Pick<Runtime, "db" | "config" | "journal" | "log">) {
+  const n = await rt.journal.flush(rt.db, rt.config.database.schema).catch(() => 0);
+  if (n > 0) rt.log.info("ledger.recorded_late", { failures: n });
 }

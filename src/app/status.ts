@@ -9,10 +9,13 @@ import { isMigrated } from "../db/migrate.ts";
 import type { DaemonStatus } from "../daemon/daemon.ts";
 import type { ReadyResult } from "../health/app.ts";
 
-/** Readiness: the database answers and every migration is applied. */
+/** How long readiness waits for the database before it says "not ready". */
+export const READY_TIMEOUT_MS = 2000;
+
+/** Readiness: the database answers (quickly) and every migration is applied. */
 export async function checkReady(db: Database, schema: string): Promise<ReadyResult> {
   try {
-    await db.query("SELECT 1");
+    await db.ping(READY_TIMEOUT_MS);
   } catch (e) {
     return { ok: false, reason: `database unavailable: ${(e as Error).message}` };
   }
@@ -72,9 +75,19 @@ async function fromDatabase(o: StatusOptions): Promise<Record<string, unknown>> 
  */
 export async function statusDocument(o: StatusOptions): Promise<Record<string, unknown>> {
   const d = o.daemon;
+  // During a partition the database part would wait for TCP to give up: the
+  // daemon's own part must not wait with it.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<Record<string, unknown>>((resolve) => {
+    timer = setTimeout(() =>
+      resolve({
+        database: { ok: false, error: `no answer within ${READY_TIMEOUT_MS / 1000} s` },
+      }), READY_TIMEOUT_MS);
+  });
+  const db = await Promise.race([fromDatabase(o), late]).finally(() => clearTimeout(timer));
   return {
     version: o.version,
-    ...(await fromDatabase(o)),
+    ...db,
     next_postings: o.nextPostings,
     daemon: d
       ? {

@@ -50,6 +50,10 @@ export interface DatabaseConfig {
   maxConnections: number;
   /** Seconds to wait for a connection. */
   connectTimeoutSeconds: number;
+  /** Seconds a statement may wait for a lock before it fails (`lock_timeout`; 0 = no limit). */
+  lockTimeoutSeconds: number;
+  /** Seconds a statement may run before the server cancels it (`statement_timeout`; 0 = no limit). */
+  statementTimeoutSeconds: number;
 }
 
 /** HTTP client behaviour towards the source. */
@@ -154,6 +158,8 @@ function readDatabase(top: Reader): DatabaseConfig {
     }),
     maxConnections: db.int("max_connections", 4, 1, 100),
     connectTimeoutSeconds: db.int("connect_timeout_seconds", 10, 1, 600),
+    lockTimeoutSeconds: db.int("lock_timeout_seconds", 60, 0, 86_400),
+    statementTimeoutSeconds: db.int("statement_timeout_seconds", 900, 0, 86_400),
   };
   if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
     db.fail("url", "expected a postgres:// or postgresql:// URL");

@@ -76,6 +76,12 @@ export async function runDaemon(s: SweepContext, status: DaemonStatus = {}): Pro
   while (!s.stop.aborted) {
     const started = s.clock.now();
     try {
+      // Failures that happened while the database was away reach the ledger first.
+      const late = await s.pipeline.journal?.flush(
+        s.pipeline.db,
+        s.pipeline.config.database.schema,
+      );
+      if (late) log.info("ledger.recorded_late", { failures: late });
       const report = await sweep(s);
       status.lastSweep = report;
       status.lastError = undefined;

@@ -32,7 +32,15 @@ export interface Transaction extends Queryable {
 export interface Database extends Queryable {
   /** Run `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
-  /** Close every connection, waiting up to `timeoutSeconds` for queries in flight. */
+  /**
+   * Prove the database answers within `timeoutMs`, on a connection of its own
+   * (readiness must not wait behind a busy pool). Rejects with the reason.
+   */
+  ping(timeoutMs: number): Promise<void>;
+  /**
+   * Close every connection, waiting up to `timeoutSeconds` (default 5) for
+   * queries in flight; with 0, statements in flight are cancelled on the server.
+   */
   close(opts?: { timeoutSeconds?: number }): Promise<void>;
 }
 

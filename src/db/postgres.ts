@@ -1,9 +1,23 @@
 /**
- * {@linkcode Database} on PostgreSQL through postgres.js.
+ * {@linkcode Database} on PostgreSQL through postgres.js (vendored with one
+ * fix, see `vendor/postgres/README.md`).
+ *
+ * The driver is contained here:
+ * - the program makes the TCP connections itself: `TCP_NODELAY` (without it
+ *   the COPY data and the small CopyDone that follows wait for the server's
+ *   delayed ACK: ~85 ms per file), a connect timeout of its own, and a look at
+ *   the first bytes the server sends, so a service on the port that is not
+ *   PostgreSQL fails the connection with a line saying what answered instead
+ *   of a reconnect storm;
+ * - every statement in flight is tracked, so closing with a zero timeout
+ *   cancels them on the server rather than waiting for them;
+ * - `lock_timeout` and `statement_timeout` are set on every connection;
+ * - a COPY stream's late error always has a listener.
  *
  * @module
  */
 import postgres from "postgres";
+import net from "node:net";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { DatabaseConfig } from "../config/schema.ts";
@@ -19,11 +33,59 @@ import {
 type Types = {};
 type Sql = postgres.Sql<Types>;
 type TxSql = postgres.TransactionSql<Types>;
+type Pending = { cancel(): unknown; then(f: () => void, r: () => void): unknown };
+
+/** A service answered on the database port, but not as PostgreSQL. */
+export class NotPostgresError extends Error {
+  /** Build it from the address and the first bytes received. */
+  constructor(readonly address: string, firstBytes: Uint8Array) {
+    super(
+      `${address} answered, but not as PostgreSQL: it said ${
+        JSON.stringify(printable(firstBytes))
+      }`,
+    );
+    this.name = "NotPostgresError";
+  }
+}
+
+/** The first line of `bytes`, printable characters only, at most 60. */
+function printable(bytes: Uint8Array): string {
+  const text = new TextDecoder("latin1").decode(bytes.subarray(0, 120));
+  return text.split(/\r?\n/)[0].replace(/[^\x20-\x7e]/g, "?").slice(0, 60);
+}
+
+/**
+ * Bytes a PostgreSQL server may send first: to a StartupMessage, `R`
+ * (authentication), `E` (an error: no such database, too many connections),
+ * `N` (a notice) or `v` (protocol negotiation); to an SSLRequest, `S` or `N`.
+ */
+const FIRST_BYTES = new Set([0x52, 0x45, 0x4e, 0x76, 0x53]);
+
+/** The settings behind the server's timeouts, to name them when one fires. */
+export interface TimeoutSettings {
+  /** `database.lock_timeout_seconds`. */
+  lockTimeoutSeconds: number;
+  /** `database.statement_timeout_seconds`. */
+  statementTimeoutSeconds: number;
+}
+
+function explain(e: postgres.PostgresError, t?: TimeoutSettings): string {
+  if (!t) return e.message;
+  if (e.code === "55P03") {
+    return `${e.message}: waited longer than database.lock_timeout_seconds ` +
+      `(${t.lockTimeoutSeconds} s) for a lock another session holds`;
+  }
+  if (e.code === "57014" && /statement timeout/.test(e.message)) {
+    return `${e.message}: ran longer than database.statement_timeout_seconds ` +
+      `(${t.statementTimeoutSeconds} s)`;
+  }
+  return e.message;
+}
 
 /** Turn a postgres.js server error into a {@linkcode DatabaseError}; other errors pass through. */
-export function toDatabaseError(e: unknown): unknown {
+export function toDatabaseError(e: unknown, timeouts?: TimeoutSettings): unknown {
   if (e instanceof postgres.PostgresError) {
-    return new DatabaseError(e.message, {
+    return new DatabaseError(explain(e, timeouts), {
       code: e.code,
       detail: e.detail,
       hint: e.hint,
@@ -34,92 +96,163 @@ export function toDatabaseError(e: unknown): unknown {
   return e;
 }
 
-async function run(sql: Sql | TxSql, text: string, params: readonly unknown[] = []) {
-  try {
-    // deno-lint-ignore no-explicit-any
-    return await sql.unsafe(text, params as any[]);
-  } catch (e) {
-    throw toDatabaseError(e);
+/** Statements in flight, so that a hard stop can cancel them on the server. */
+class Inflight {
+  readonly #all = new Set<Pending>();
+  track<T extends Pending>(q: T): T {
+    this.#all.add(q);
+    // Both paths, and nothing rethrown: this is bookkeeping beside the caller's own await.
+    const done = () => void this.#all.delete(q);
+    q.then(done, done);
+    return q;
+  }
+  cancelAll(): void {
+    for (const q of this.#all) {
+      try {
+        q.cancel();
+      } catch {
+        // Already settled, or its connection is gone: nothing to cancel.
+      }
+    }
   }
 }
 
-async function rows<T>(sql: Sql | TxSql, text: string, params?: readonly unknown[]): Promise<T[]> {
-  return [...await run(sql, text, params)] as T[];
+function runner(inflight: Inflight, timeouts?: TimeoutSettings) {
+  const run = async (sql: Sql | TxSql, text: string, params: readonly unknown[] = []) => {
+    try {
+      // deno-lint-ignore no-explicit-any
+      return await inflight.track(sql.unsafe(text, params as any[]));
+    } catch (e) {
+      throw toDatabaseError(e, timeouts);
+    }
+  };
+  return {
+    rows: async <T>(sql: Sql | TxSql, text: string, params?: readonly unknown[]) =>
+      [...await run(sql, text, params)] as T[],
+    count: async (sql: Sql | TxSql, text: string, params?: readonly unknown[]) =>
+      (await run(sql, text, params)).count ?? 0,
+  };
 }
 
-async function count(sql: Sql | TxSql, text: string, params?: readonly unknown[]): Promise<number> {
-  return (await run(sql, text, params)).count ?? 0;
+/**
+ * postgres.js 3.4.9 settles nothing when the server rejects a COPY after the
+ * last chunk went out (a unique violation found at the end, say): the
+ * writable's final callback waits for a CommandComplete that never comes
+ * (porsager/postgres#1173). So note when the final callback starts, and then
+ * ask the server, with a query queued behind the COPY, whether the
+ * transaction survived.
+ */
+async function copyInto(
+  tx: TxSql,
+  inflight: Inflight,
+  text: string,
+  chunks: AsyncIterable<string | Uint8Array>,
+): Promise<void> {
+  const writable = await inflight.track(tx.unsafe(text)).writable();
+  // The driver destroys the stream with the connection's error, possibly after
+  // the pipeline below has settled: an error without a listener ends the process.
+  writable.on("error", () => {});
+  const finalStarted = Promise.withResolvers<void>();
+  const w = writable as unknown as { _final: (cb: (e?: Error) => void) => void };
+  const final = w._final;
+  w._final = function (this: unknown, cb) {
+    final.call(this, cb);
+    finalStarted.resolve();
+  };
+  const piped = pipeline(Readable.from(chunks, { objectMode: false }), writable);
+  piped.catch(() => {});
+  const first = await Promise.race([piped.then(() => "done"), finalStarted.promise]);
+  if (first === "done") return;
+  const probe = inflight.track(tx.unsafe("SELECT 1")).then(() => "done", (e: unknown) => e);
+  const settled = await Promise.race([piped.then(() => "done"), probe]);
+  if (settled !== "done") {
+    throw new CopyRejectedError(
+      `the server rejected the COPY after its last row: ${(settled as Error)?.message ?? settled}`,
+      { cause: settled },
+    );
+  }
+  await piped;
 }
 
 class PgTransaction implements Transaction {
   readonly #tx: TxSql;
-  constructor(tx: TxSql) {
+  readonly #inflight: Inflight;
+  readonly #run: ReturnType<typeof runner>;
+  readonly #timeouts: TimeoutSettings;
+  constructor(tx: TxSql, inflight: Inflight, timeouts: TimeoutSettings) {
     this.#tx = tx;
+    this.#inflight = inflight;
+    this.#timeouts = timeouts;
+    this.#run = runner(inflight, timeouts);
   }
   query<T>(text: string, params?: readonly unknown[]): Promise<T[]> {
-    return rows<T>(this.#tx, text, params);
+    return this.#run.rows<T>(this.#tx, text, params);
   }
   execute(text: string, params?: readonly unknown[]): Promise<number> {
-    return count(this.#tx, text, params);
+    return this.#run.count(this.#tx, text, params);
   }
   async savepoint<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     try {
-      return await this.#tx.savepoint((sp) => fn(new PgTransaction(sp))) as T;
+      return await this.#tx.savepoint((sp) =>
+        fn(new PgTransaction(sp, this.#inflight, this.#timeouts))
+      ) as T;
     } catch (e) {
-      throw toDatabaseError(e);
+      throw toDatabaseError(e, this.#timeouts);
     }
   }
   async copyIn(text: string, chunks: AsyncIterable<string | Uint8Array>): Promise<void> {
     try {
-      const writable = await this.#tx.unsafe(text).writable();
-      // postgres.js 3.4.9 settles nothing when the server rejects a COPY after
-      // the last chunk went out (a unique violation found at the end, say): the
-      // writable's final callback waits for a CommandComplete that never comes.
-      // So note when the final callback starts, and then ask the server, with
-      // a query queued behind the COPY, whether the transaction survived.
-      const finalStarted = Promise.withResolvers<void>();
-      const w = writable as unknown as { _final: (cb: (e?: Error) => void) => void };
-      const final = w._final;
-      w._final = function (this: unknown, cb) {
-        final.call(this, cb);
-        finalStarted.resolve();
-      };
-      const piped = pipeline(Readable.from(chunks, { objectMode: false }), writable);
-      piped.catch(() => {});
-      const first = await Promise.race([piped.then(() => "done"), finalStarted.promise]);
-      if (first === "done") return;
-      const probe = this.#tx.unsafe("SELECT 1").then(() => "done", (e: unknown) => e);
-      const settled = await Promise.race([piped.then(() => "done"), probe]);
-      if (settled !== "done") {
-        throw new CopyRejectedError(
-          "the server rejected the COPY after its last row (the driver does not report why)",
-          { cause: settled },
-        );
-      }
-      await piped;
+      await copyInto(this.#tx, this.#inflight, text, chunks);
     } catch (e) {
-      throw toDatabaseError(e);
+      throw toDatabaseError(e, this.#timeouts);
     }
   }
+}
+
+/** Connect a socket ourselves: a bound on the connect, TCP_NODELAY, and a look at the first bytes. */
+function socketFactory(timeoutMs: number) {
+  return (o: { host: string[]; port: number[]; path?: string }): Promise<net.Socket> =>
+    new Promise((resolve, reject) => {
+      const address = o.path ? o.path : `${o.host[0]}:${o.port[0]}`;
+      const socket = o.path ? net.connect(o.path) : net.connect(o.port[0], o.host[0]);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`no connection to ${address} within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      socket.once("error", (e) => (clearTimeout(timer), reject(e)));
+      socket.once("connect", () => {
+        clearTimeout(timer);
+        socket.removeAllListeners("error");
+        socket.setNoDelay(true);
+        socket.prependOnceListener("data", (first: Uint8Array) => {
+          if (!FIRST_BYTES.has(first[0])) socket.destroy(new NotPostgresError(address, first));
+        });
+        resolve(socket);
+      });
+    });
 }
 
 /** Options for {@linkcode connectPostgres}. */
 export interface ConnectOptions {
   /** Connection settings. */
   config: DatabaseConfig;
-  /** `application_name` reported to the server. */
+  /** `application_name` reported to the server. @default {"tec-pipeline"} */
   applicationName?: string;
 }
 
-/** Open a connection pool. Nothing is sent to the server until the first query. */
-export function connectPostgres(opts: ConnectOptions): Database & Queryable {
-  const c = opts.config;
-  const common = {
-    max: c.maxConnections,
+function poolOptions(c: DatabaseConfig, applicationName: string, max: number) {
+  return {
+    max,
     connect_timeout: c.connectTimeoutSeconds,
     idle_timeout: 60,
     onnotice: () => {},
-    connection: { application_name: opts.applicationName ?? "tec-pipeline" },
+    socket: socketFactory(c.connectTimeoutSeconds * 1000),
+    connection: {
+      application_name: applicationName,
+      // Milliseconds, as the server reads a bare number; 0 is "no limit".
+      lock_timeout: c.lockTimeoutSeconds * 1000,
+      statement_timeout: c.statementTimeoutSeconds * 1000,
+    },
     // Dates stay `YYYY-MM-DD` strings: a JS Date would drag a time zone in.
     types: {
       date: {
@@ -130,7 +263,11 @@ export function connectPostgres(opts: ConnectOptions): Database & Queryable {
       },
     },
   };
-  const sql = (c.url ? postgres(c.url.reveal(), common) : postgres({
+}
+
+function pool(c: DatabaseConfig, applicationName: string, max: number): Sql {
+  const common = poolOptions(c, applicationName, max);
+  return (c.url ? postgres(c.url.reveal(), common) : postgres({
     ...common,
     host: c.host,
     port: c.port,
@@ -138,22 +275,51 @@ export function connectPostgres(opts: ConnectOptions): Database & Queryable {
     username: c.user,
     password: c.password?.reveal(),
   })) as unknown as Sql;
+}
+
+/** Open a connection pool. Nothing is sent to the server until the first query. */
+export function connectPostgres(opts: ConnectOptions): Database & Queryable {
+  const c = opts.config;
+  const name = opts.applicationName ?? "tec-pipeline";
+  const sql = pool(c, name, c.maxConnections);
+  // Readiness answers from a connection of its own: never behind a busy pool.
+  let probe: Sql | undefined;
+  const inflight = new Inflight();
+  const run = runner(inflight, c);
   return {
-    query<T>(text: string, params?: readonly unknown[]): Promise<T[]> {
-      return rows<T>(sql, text, params);
-    },
-    execute(text: string, params?: readonly unknown[]): Promise<number> {
-      return count(sql, text, params);
-    },
+    query: <T>(text: string, params?: readonly unknown[]) => run.rows<T>(sql, text, params),
+    execute: (text: string, params?: readonly unknown[]) => run.count(sql, text, params),
     async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
       try {
-        return await sql.begin((tx) => fn(new PgTransaction(tx))) as T;
+        return await sql.begin((tx) => fn(new PgTransaction(tx, inflight, c))) as T;
       } catch (e) {
-        throw toDatabaseError(e);
+        throw toDatabaseError(e, c);
       }
     },
-    close(o?: { timeoutSeconds?: number }): Promise<void> {
-      return sql.end({ timeout: o?.timeoutSeconds ?? 5 });
+    async ping(timeoutMs: number): Promise<void> {
+      probe ??= pool({ ...c, connectTimeoutSeconds: Math.max(1, timeoutMs / 1000) }, name, 1);
+      const timeout = Promise.withResolvers<never>();
+      const timer = setTimeout(
+        () => timeout.reject(new Error(`no answer within ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
+      try {
+        await Promise.race([probe.unsafe("SELECT 1"), timeout.promise]);
+      } catch (e) {
+        // A pool whose connections failed reconnects after a growing delay
+        // (up to 20 s): the next probe starts afresh instead.
+        probe.end({ timeout: 0 }).catch(() => {});
+        probe = undefined;
+        throw toDatabaseError(e);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close(o?: { timeoutSeconds?: number }): Promise<void> {
+      const timeout = o?.timeoutSeconds ?? 5;
+      // A hard stop: the server ends what it is doing for us, now.
+      if (timeout === 0) inflight.cancelAll();
+      await Promise.all([sql.end({ timeout }), probe?.end({ timeout: 0 })]);
     },
   };
 }

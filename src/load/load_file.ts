@@ -28,6 +28,7 @@ import {
   STAGE,
 } from "./staging_sql.ts";
 import {
+  type Failure,
   finishLoad,
   latestLoaded,
   type LedgerKey,
@@ -77,6 +78,8 @@ export interface LoadRequest {
   lock?: "wait" | "skip";
   /** Told how long each step took (for debug logs and the benchmark). */
   onStep?: (step: string, seconds: number) => void;
+  /** Keeps a failure the ledger could not take (the database is gone) for later. */
+  onUnrecorded?: (key: LedgerKey, failure: Failure) => Promise<void>;
 }
 
 /**
@@ -327,17 +330,21 @@ export async function loadFile(db: Database, req: LoadRequest): Promise<LoadOutc
     });
   } catch (e) {
     if (e instanceof Empty) return { status: "empty" };
-    const message = (e as Error).message ?? String(e);
+    const message = oneLine((e as Error).message ?? String(e));
+    const failure: Failure = { error: message, startedAt, terminal: isTerminal(e) };
     let failedId: number | undefined;
     try {
-      failedId = await recordFailure(db, req.schema, key, {
-        error: message,
-        startedAt,
-        terminal: isTerminal(e),
-      });
+      failedId = await recordFailure(db, req.schema, key, failure);
     } catch {
-      // The database itself may be what failed; the caller still gets the cause.
+      // The database itself may be what failed: the failure waits in the
+      // journal until it answers again; the caller still gets the cause.
+      await req.onUnrecorded?.(key, failure).catch(() => {});
     }
     throw new LoadError(message, failedId, { cause: e });
   }
+}
+
+/** A reason on one line, whatever the driver or server put in it. */
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, " / ").trim() || "unknown error";
 }

@@ -18,6 +18,7 @@ import { fetchToArchive } from "../source/fetcher.ts";
 import { buildIpostUrl } from "../source/ipost.ts";
 import { CAPACITY_TABLE, LoadError, loadFile } from "../load/load_file.ts";
 import type { LoadCounts } from "../load/ledger.ts";
+import type { FailureJournal } from "../load/failure_journal.ts";
 
 /** Hooks for metrics; every member optional. */
 export interface PairObserver {
@@ -52,6 +53,8 @@ export interface PipelineContext {
   throttle?: (url: string, delayMs: number) => void;
   /** Sleep used between retries (the daemon's clock). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Keeps failures the ledger could not take until the database answers again. */
+  journal?: FailureJournal;
 }
 
 /** One unit of work. */
@@ -232,6 +235,7 @@ async function loadBody(
       open: async () => (await Deno.open(body.path, { read: true })).readable,
       force: job.force,
       lock: job.lock,
+      onUnrecorded: ctx.journal && ((k, f) => ctx.journal!.append(k, f)),
     });
     const seconds = secondsSince(started);
     const loadSeconds = secondsSince(loadStarted);

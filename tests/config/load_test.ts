@@ -53,6 +53,8 @@ const EXPECTED_DEFAULTS = {
     schema: "staging",
     maxConnections: 4,
     connectTimeoutSeconds: 10,
+    lockTimeoutSeconds: 60,
+    statementTimeoutSeconds: 900,
   },
   dataDir: "./data",
   log: { level: "info", format: "auto" },
@@ -221,8 +223,8 @@ Deno.test("an unknown key near nothing lists the known keys", async () => {
   const e = await configError(MINIMAL + "database:\n  replica: db2\n");
   assert.deepEqual(e.problems, [{
     key: "database.replica",
-    message: "unknown key (known keys here: connect_timeout_seconds, host, max_connections, " +
-      "name, password, port, schema, url, user)",
+    message: "unknown key (known keys here: connect_timeout_seconds, host, lock_timeout_seconds, " +
+      "max_connections, name, password, port, schema, statement_timeout_seconds, url, user)",
   }]);
 });
 

@@ -194,14 +194,9 @@ Deno.test("shutdown: past the timeout the load rolls back, exit 0, and it is loa
 });
 
 Deno.test({
-  // postgres.js 3.4.9 settles a transaction whose statement is in flight only
-  // when the server closes the socket, so past the timeout the daemon still
-  // waits for a busy or blocked server statement to end. Needs a src change
-  // (e.g. `client_connection_check_interval` on the connections, or close()
-  // rejecting in-flight transactions); enable this test with it.
-  name: "shutdown: past the timeout the daemon exits even while the server is busy with the load " +
-    "[ignored until src/db/postgres.ts settles in-flight transactions on close]",
-  ignore: true,
+  // Past the timeout the statement in flight is cancelled on the server, so
+  // the daemon does not wait for a busy or blocked statement to end.
+  name: "shutdown: past the timeout the daemon exits even while the server is busy with the load",
   async fn() {
     const s = await setup(1, [{ kind: "csv", body: file() }]);
     try {

@@ -34,6 +34,8 @@ export function adminConfig(name = "postgres"): DatabaseConfig {
     schema: "staging",
     maxConnections: 4,
     connectTimeoutSeconds: 10,
+    lockTimeoutSeconds: 60,
+    statementTimeoutSeconds: 900,
   };
 }
 

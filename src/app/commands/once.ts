@@ -20,7 +20,7 @@ import { restrictedSources, type Restriction } from "../../daemon/restrict.ts";
 import { calendarOptions, sweep } from "../../daemon/sweep.ts";
 import { type PollStatus, windowStatuses } from "../../daemon/poll_state.ts";
 import { duePairs } from "../../schedule/calendar.ts";
-import type { Runtime } from "../runtime.ts";
+import { flushJournal, type Runtime } from "../runtime.ts";
 import { Shutdown } from "../shutdown.ts";
 import { EXIT, exitStatus, summarise } from "../exit.ts";
 import { type CommandEnv, pipelineContext, withDatabase } from "./context.ts";
@@ -54,6 +54,7 @@ export function runJobs(env: CommandEnv, jobs: PairJob[]): Promise<number> {
           });
         }
       });
+      await flushJournal(rt);
       const summary = summarise(outcomes);
       if (outcomes.length < jobs.length) {
         env.log.warn("run.interrupted", {
