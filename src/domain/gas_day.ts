@@ -3,8 +3,9 @@
  *
  * A gas day is named by the calendar date on which it starts; it runs from
  * 9:00 am to 9:00 am Central Clock Time (`America/Chicago`, daylight saving
- * applies). Everything here works on IANA zone names through `Intl`, never on a
- * fixed UTC offset: the system we replace used naive host time (UTC in Docker).
+ * applies). Everything here works on IANA zone names through `Temporal` (built
+ * into Deno), never on a fixed UTC offset: the system we replace used naive
+ * host time (UTC in Docker).
  *
  * Gas days are plain `YYYY-MM-DD` strings so that they survive JSON, SQL and
  * logs unchanged and never pick up a host time zone.
@@ -96,14 +97,12 @@ export function toIpostDate(day: IsoDate): string {
 
 /** The date `n` days after `day` (negative `n` goes back). */
 export function addDays(day: IsoDate, n: number): IsoDate {
-  const [y, m, d] = day.split("-").map(Number);
-  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+  return Temporal.PlainDate.from(day).add({ days: n }).toString();
 }
 
 /** Number of days from `a` to `b` (positive when `b` is later). */
 export function daysBetween(a: IsoDate, b: IsoDate): number {
-  const ms = Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`);
-  return Math.round(ms / 86_400_000);
+  return Temporal.PlainDate.from(a).until(b, { largestUnit: "days" }).days;
 }
 
 const NAMED_ZONE = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)+$/;
@@ -159,80 +158,65 @@ export interface WallTime {
   minute: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone: zone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    });
-    formatters.set(zone, f);
-  }
-  return f;
+function zoned(instant: Date, zone: string): Temporal.ZonedDateTime {
+  return Temporal.Instant.fromEpochMilliseconds(instant.getTime()).toZonedDateTimeISO(zone);
 }
 
 /** The wall-clock date and time of `instant` in `zone`. */
 export function wallTime(instant: Date, zone: string): WallTime {
-  const parts: Record<string, string> = {};
-  for (const p of formatter(zone).formatToParts(instant)) parts[p.type] = p.value;
-  return {
-    date: `${parts.year}-${parts.month}-${parts.day}`,
-    hour: Number(parts.hour),
-    minute: Number(parts.minute),
-  };
+  const z = zoned(instant, zone);
+  return { date: z.toPlainDate().toString(), hour: z.hour, minute: z.minute };
 }
 
 /** Offset of `zone` from UTC at `instant`, in minutes (Chicago in winter: -360). */
 export function zoneOffsetMinutes(instant: Date, zone: string): number {
-  const parts: Record<string, string> = {};
-  for (const p of formatter(zone).formatToParts(instant)) parts[p.type] = p.value;
-  const asUtc = Date.UTC(
-    Number(parts.year),
-    Number(parts.month) - 1,
-    Number(parts.day),
-    Number(parts.hour),
-    Number(parts.minute),
-    Number(parts.second),
-  );
-  const whole = Math.floor(instant.getTime() / 1000) * 1000;
-  return Math.round((asUtc - whole) / 60_000);
+  return zoned(instant, zone).offsetNanoseconds / 60e9;
 }
 
 /**
  * The instant at which the wall clock in `zone` shows `day` `hour`:`minute`.
  *
- * A time that does not exist (skipped by a spring-forward change) maps to the
- * same instant as one hour later; an ambiguous time (repeated at fall-back)
- * maps to its first occurrence.
+ * A time that does not exist (skipped by a spring-forward change) is moved
+ * forward by the length of the gap (an hour in Chicago, half an hour on Lord
+ * Howe Island); an ambiguous time (repeated at fall-back) maps to its first
+ * occurrence: Temporal's `"compatible"` disambiguation, as RFC 5545 has it.
  */
 export function zonedInstant(day: IsoDate, hour: number, minute: number, zone: string): Date {
-  const [y, m, d] = day.split("-").map(Number);
-  const naive = Date.UTC(y, m - 1, d, hour, minute);
-  // Two passes converge for every real-world zone: the first guess uses the
-  // offset at the naive instant, the second the offset at the corrected one.
-  let guess = naive - zoneOffsetMinutes(new Date(naive), zone) * 60_000;
-  const second = naive - zoneOffsetMinutes(new Date(guess), zone) * 60_000;
-  if (second !== guess) {
-    const w = wallTime(new Date(second), zone);
-    guess = w.hour === hour && w.minute === minute ? second : Math.max(guess, second);
-  }
-  // Prefer the earlier of two valid readings of an ambiguous wall time.
-  const earlier = guess - 3_600_000;
-  const we = wallTime(new Date(earlier), zone);
-  if (we.date === day && we.hour === hour && we.minute === minute) return new Date(earlier);
-  return new Date(guess);
+  const local = Temporal.PlainDate.from(day).toPlainDateTime({ hour, minute });
+  return new Date(local.toZonedDateTime(zone, { disambiguation: "compatible" }).epochMilliseconds);
 }
 
 /** The gas day in progress at `instant`: days start at 9:00 am in `zone`. */
 export function gasDayAt(instant: Date, zone: string): IsoDate {
   const w = wallTime(instant, zone);
   return w.hour < GAS_DAY_START_HOUR ? addDays(w.date, -1) : w.date;
+}
+
+const shifts = new Map<string, number>();
+
+/**
+ * The largest change of `zone`'s UTC offset, in minutes, at any transition
+ * from 2000 to 2050 (0 for a zone without daylight saving time; 60 in most
+ * zones that have it, 30 on Lord Howe Island, 120 at Troll station).
+ */
+export function largestShiftMinutes(zone: string): number {
+  let largest = shifts.get(zone);
+  if (largest !== undefined) return largest;
+  largest = 0;
+  let z: Temporal.ZonedDateTime | null = Temporal.ZonedDateTime.from({
+    year: 2000,
+    month: 1,
+    day: 1,
+    timeZone: zone,
+  });
+  const end = Temporal.Instant.from("2050-01-01T00:00:00Z");
+  while (z !== null && Temporal.Instant.compare(z.toInstant(), end) < 0) {
+    const next: Temporal.ZonedDateTime | null = z.getTimeZoneTransition("next");
+    if (next === null) break;
+    const before = next.subtract({ nanoseconds: 1 }).offsetNanoseconds;
+    largest = Math.max(largest, Math.abs(next.offsetNanoseconds - before) / 60e9);
+    z = next;
+  }
+  shifts.set(zone, largest);
+  return largest;
 }

@@ -2,8 +2,9 @@
  * When each (gas day, cycle) posting is expected, and which ones are due now.
  *
  * Times follow the NAESB WGQ timeline in a named zone (Central Clock Time by
- * default). They are wall-clock times resolved through `Intl` for every gas
- * day, so a daylight-saving change moves the UTC instant, never the local time.
+ * default). They are wall-clock times resolved through `Temporal` for every
+ * gas day, so a daylight-saving change moves the UTC instant, never the local
+ * time.
  * The module is pure: "now" is always an argument, so a scheduler, a test and a
  * back-fill all get the same answer for the same instant.
  *
@@ -27,6 +28,7 @@ import {
   GAS_DAY_START_HOUR,
   gasDayAt,
   isTimeZone,
+  largestShiftMinutes,
   parseGasDay,
   zonedInstant,
 } from "../domain/gas_day.ts";
@@ -93,8 +95,6 @@ export const DEFAULT_CALENDAR_OPTIONS: Readonly<CalendarOptions> = Object.freeze
 
 const CYCLE_IDS: readonly string[] = CYCLES.map((c) => c.id);
 const MINUTES_PER_DAY = 1440;
-/** Largest daylight-saving shift in use outside Antarctica. */
-const DST_SLACK_MINUTES = 60;
 
 /**
  * The instant of the expected posting of `cycleId` for `gasDay`, without grace.
@@ -184,8 +184,9 @@ export function nextDueAt(now: Date, opts: CalendarOptions): Date | undefined {
  * window: one whose due time (posting time plus grace) falls more than
  * `historyDays` gas days after its own gas day (e.g. Final with `historyDays: 0`),
  * or before the previous gas day starts. A daylight-saving change inside the
- * grace moves the local due time by up to an hour, so when the grace is not 0 a
- * due time within an hour of 9:00 am is judged by its worse side.
+ * grace moves the local due time by up to the zone's largest shift (an hour in
+ * Chicago), so when the grace is not 0 a due time that close to 9:00 am is
+ * judged by its worse side.
  */
 export function validateCalendarOptions(opts: CalendarOptions): string[] {
   const problems: string[] = [];
@@ -254,7 +255,10 @@ export function validateCalendarOptions(opts: CalendarOptions): string[] {
   if (historyOk && graceOk) {
     // The grace is a duration, not a wall-clock span: across a spring-forward
     // night 10.5 h after 22:00 CST is 09:30 CDT, already the next gas day.
-    const slack = opts.graceMinutes > 0 ? DST_SLACK_MINUTES : 0;
+    // The zone's own largest shift (an hour, or half an hour on Lord Howe);
+    // an unknown zone is already a problem above, judged by the usual hour.
+    const zoneOk = typeof opts.zone === "string" && isTimeZone(opts.zone);
+    const slack = opts.graceMinutes > 0 ? (zoneOk ? largestShiftMinutes(opts.zone) : 60) : 0;
     for (const id of polled) {
       if (badTimes.has(id)) continue;
       const pt = postingTimeOf(id, opts);
@@ -264,7 +268,7 @@ export function validateCalendarOptions(opts: CalendarOptions): string[] {
         problems.push(
           `historyDays: ${opts.historyDays} is too small for cycle "${id}", which can become due ` +
             `${latest} gas day(s) after its own (posting time + grace` +
-            `${slack > 0 ? ", allowing an hour for a daylight-saving change" : ""}); ` +
+            `${slack > 0 ? `, allowing ${slack} min for a daylight-saving change` : ""}); ` +
             `expected at least ${latest}`,
         );
       }

@@ -6,6 +6,7 @@ import {
   GAS_DAY_START_HOUR,
   gasDayAt,
   isTimeZone,
+  largestShiftMinutes,
   parseGasDay,
   timeZoneProblem,
   toIpostDate,
@@ -267,4 +268,71 @@ Deno.test("explainBadDate: a real date has nothing to explain", () => {
   for (const ok of ["2024-02-29", "02/29/2024", "1/7/2024", "2000-02-29"]) {
     assert.equal(explainBadDate(ok), undefined, ok);
   }
+});
+
+// The hand-written zone arithmetic this module used before Temporal, kept as
+// an oracle: for Chicago it was right, and the new code must agree with it.
+const oracleFormat = new Intl.DateTimeFormat("en-US", {
+  timeZone: CHICAGO,
+  hourCycle: "h23",
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+});
+function oracleWall(instant: Date) {
+  const p: Record<string, string> = {};
+  for (const x of oracleFormat.formatToParts(instant)) p[x.type] = x.value;
+  return { date: `${p.year}-${p.month}-${p.day}`, hour: Number(p.hour), minute: Number(p.minute) };
+}
+
+Deno.test("Temporal: wallTime and gasDayAt agree with the Intl oracle on every Chicago quarter hour of 2024-2026", () => {
+  const start = Date.parse("2024-01-01T00:00:00Z");
+  const end = Date.parse("2027-01-01T00:00:00Z");
+  let checked = 0;
+  for (let t = start; t < end; t += 15 * 60_000) {
+    const instant = new Date(t);
+    const o = oracleWall(instant);
+    assert.deepEqual(wallTime(instant, CHICAGO), o);
+    assert.equal(gasDayAt(instant, CHICAGO), o.hour < 9 ? addDays(o.date, -1) : o.date);
+    checked++;
+  }
+  assert.equal(checked, 3 * 365 * 96 + 96, "every quarter hour, 2024 being a leap year");
+});
+
+Deno.test("Temporal: zonedInstant gives back its wall time on every Chicago day of 2024-2026, DST nights included", () => {
+  for (let day = "2024-01-01"; day < "2027-01-01"; day = addDays(day, 1)) {
+    for (const [h, m] of [[1, 30], [2, 30], [9, 0], [17, 0], [21, 0], [22, 0]]) {
+      const instant = zonedInstant(day, h, m, CHICAGO);
+      const back = oracleWall(instant);
+      const skipped = back.hour !== h || back.minute !== m;
+      if (skipped) {
+        // Only 2:xx on a spring-forward night: moved on by the hour that does not exist.
+        assert.equal(h, 2, `${day} ${h}:${m}`);
+        assert.deepEqual(back, { date: day, hour: 3, minute: m });
+      } else {
+        assert.deepEqual(back, { date: day, hour: h, minute: m });
+        // The earlier of two readings on a fall-back night.
+        const hourBefore = oracleWall(new Date(instant.getTime() - 3_600_000));
+        assert.ok(!(hourBefore.date === day && hourBefore.hour === h && hourBefore.minute === m));
+      }
+    }
+  }
+});
+
+Deno.test("Temporal: half-hour DST (Lord Howe Island) is resolved by its own shift", () => {
+  const zone = "Australia/Lord_Howe";
+  // 2024-10-06 02:00 becomes 02:30 (+10:30 to +11): 02:15 does not exist, moved on by 30 min.
+  const skipped = zonedInstant("2024-10-06", 2, 15, zone);
+  assert.deepEqual(wallTime(skipped, zone), { date: "2024-10-06", hour: 2, minute: 45 });
+  assert.equal(zoneOffsetMinutes(skipped, zone), 660);
+  // 2024-04-07 02:00 goes back to 01:30: 01:45 happens twice, the first (+11) is taken.
+  const repeated = zonedInstant("2024-04-07", 1, 45, zone);
+  assert.equal(repeated.toISOString(), "2024-04-06T14:45:00.000Z");
+  assert.equal(zoneOffsetMinutes(repeated, zone), 660);
+  assert.equal(largestShiftMinutes(zone), 30);
+  assert.equal(largestShiftMinutes(CHICAGO), 60);
+  assert.equal(largestShiftMinutes("UTC"), 0);
 });
