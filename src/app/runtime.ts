@@ -10,7 +10,7 @@ import { connectPostgres } from "../db/postgres.ts";
 import type { Database } from "../db/database.ts";
 import { migrate, type MigrateResult } from "../db/migrate.ts";
 import { Logger } from "../log/logger.ts";
-import { RawArchive } from "../archive/raw_archive.ts";
+import { DEFAULT_INCOMING_AGE_MS, RawArchive } from "../archive/raw_archive.ts";
 import { FailureJournal } from "../load/failure_journal.ts";
 
 /** Built services. */
@@ -95,4 +95,16 @@ export async function prepareDatabase(rt: Runtime): Promise<MigrateResult> {
 export async function flushJournal(rt: Pick<Runtime, "db" | "config" | "journal" | "log">) {
   const n = await rt.journal.flush(rt.db, rt.config.database.schema).catch(() => 0);
   if (n > 0) rt.log.info("ledger.recorded_late", { failures: n });
+}
+
+/**
+ * Remove the partial downloads a killed process left in the archive. Only
+ * files untouched for longer than any download may take: a replica sharing
+ * the data directory may be writing one right now.
+ */
+export async function sweepArchive(rt: Pick<Runtime, "archive" | "config" | "log">): Promise<void> {
+  const olderThanMs = Math.max(DEFAULT_INCOMING_AGE_MS, 2000 * rt.config.http.timeoutSeconds);
+  await rt.archive.sweepIncoming({ olderThanMs, log: rt.log }).catch((e) =>
+    rt.log.warn("archive.sweep_failed", { reason: (e as Error).message })
+  );
 }

@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { TerminalError, TransientError } from "../domain/errors.ts";
+import type { Logger } from "../log/logger.ts";
 
 /**
  * Thrown when a body exceeds the configured cap; nothing is kept. Terminal:
@@ -276,6 +277,80 @@ export class RawArchive {
     }
     return matches[0];
   }
+
+  /**
+   * Remove the partial downloads (`raw/.incoming-*`, see
+   * {@linkcode RawArchive.store}) a killed process left behind, and log how
+   * many and how many bytes (`archive.incoming_swept`). Only files unmodified
+   * for `olderThanMs` go: a download in flight writes as it goes, and one by
+   * a replica sharing the data directory must survive another's start.
+   *
+   * @throws {ArchiveError} when the archive directory cannot be read or a file removed
+   */
+  async sweepIncoming(o: SweepIncomingOptions = {}): Promise<SweptIncoming> {
+    const olderThanMs = o.olderThanMs ?? DEFAULT_INCOMING_AGE_MS;
+    const now = (o.now ?? new Date()).getTime();
+    const swept: SweptIncoming = { files: 0, bytes: 0 };
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(this.#root));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return swept;
+      throw archiveError(this.#root, e);
+    }
+    for (const entry of entries) {
+      if (!entry.isFile || !entry.name.startsWith(INCOMING_PREFIX)) continue;
+      const path = join(this.#root, entry.name);
+      try {
+        const info = await Deno.lstat(path);
+        if (now - (info.mtime?.getTime() ?? now) < olderThanMs) continue;
+        await Deno.remove(path);
+        swept.files++;
+        swept.bytes += info.size;
+      } catch (e) {
+        // Another replica's sweep, or the rename ending a download, got there first.
+        if (e instanceof Deno.errors.NotFound) continue;
+        throw archiveError(path, e);
+      }
+    }
+    const fields = { ...swept, dir: this.#root, older_than_s: Math.round(olderThanMs / 1000) };
+    if (swept.files > 0) o.log?.info("archive.incoming_swept", fields);
+    else o.log?.debug("archive.incoming_swept", fields);
+    return swept;
+  }
+}
+
+/** Name prefix of a body being downloaded (kept in step with {@linkcode RawArchive.store}). */
+const INCOMING_PREFIX = ".incoming-";
+
+/**
+ * Default age past which a partial download is an orphan: far beyond one
+ * attempt at the default `http.timeout_seconds` (30 s), so no download in
+ * flight is that old.
+ */
+export const DEFAULT_INCOMING_AGE_MS = 10 * 60_000;
+
+/** Options for {@linkcode RawArchive.sweepIncoming}. */
+export interface SweepIncomingOptions {
+  /**
+   * Remove only files unmodified for this long. Default
+   * {@linkcode DEFAULT_INCOMING_AGE_MS} (10 minutes); keep it above the
+   * longest single attempt any process sharing the data directory may make
+   * (its `http.timeout_seconds`).
+   */
+  olderThanMs?: number;
+  /** The present, for the age (default: the system clock). */
+  now?: Date;
+  /** Where to log the count (info when something was removed, else debug). */
+  log?: Logger;
+}
+
+/** What {@linkcode RawArchive.sweepIncoming} removed. */
+export interface SweptIncoming {
+  /** Orphan files removed. */
+  files: number;
+  /** Their total size. */
+  bytes: number;
 }
 
 /** Hash and measure a local file without loading it into memory. */

@@ -112,6 +112,8 @@ export interface DaemonConfig {
   requestsPerMinute: number;
   /** Seconds granted to the file in flight at shutdown. */
   shutdownTimeoutSeconds: number;
+  /** Seconds a claim on a pair lasts unless its live holder renews it (every third of it). */
+  claimLeaseSeconds: number;
 }
 
 /** The whole configuration. */
@@ -275,6 +277,7 @@ function readDaemon(top: Reader, zone: string | undefined, sources: SourceConfig
     concurrency: d.int("concurrency", 2, 1, 32),
     requestsPerMinute: d.int("requests_per_minute", 30, 1, 6000),
     shutdownTimeoutSeconds: d.int("shutdown_timeout_seconds", 30, 1, 3600),
+    claimLeaseSeconds: d.int("claim_lease_seconds", 90, 3, 3600),
   };
   // With a bad zone the schedule is still checked for form, in UTC.
   const cron = cronProblem(daemon.schedule, zone ?? "UTC");

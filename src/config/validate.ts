@@ -8,6 +8,7 @@
  * @module
  */
 import { nearest } from "./nearest.ts";
+import { safeUrlsIn } from "./secret.ts";
 
 /** One validation problem. */
 export interface Problem {
@@ -50,11 +51,11 @@ export class ConfigError extends Error {
   }
 }
 
-/** Describe a value for an error message without dumping large objects. */
+/** Describe a value for an error message without dumping large objects or a URL's credentials. */
 export function show(value: unknown): string {
   if (value === undefined) return "nothing";
   if (value === null) return "null";
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") return JSON.stringify(safeUrlsIn(value));
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
   return String(value);

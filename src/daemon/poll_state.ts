@@ -1,8 +1,11 @@
 /**
  * The daemon's memory, in PostgreSQL: which pairs it has looked at, how that
  * ended and when to look again. Claiming a pair moves its `next_check_at` past
- * a lease, atomically, so replicas sharing the database never poll the same
- * pair at once and a crashed poller's pairs come back after the lease.
+ * a short lease and stamps it with the claimer's token, atomically, so
+ * replicas sharing the database never poll the same pair at once. The holder
+ * renews every lease carrying its token while it is alive
+ * ({@linkcode renewClaims}); one that dies stops renewing, and its pairs come
+ * back one lease after its last renewal.
  *
  * @module
  */
@@ -36,8 +39,10 @@ export interface ClaimOptions {
   pairs: readonly { gasDay: IsoDate; cycle: string }[];
   /** The poller's clock. */
   now: Date;
-  /** How long a claim lasts without an answer. */
+  /** How long a claim lasts unless renewed. */
   leaseSeconds: number;
+  /** The claimer's token (a UUID); only it may renew, record or release the claim. */
+  token: string;
 }
 
 /**
@@ -49,11 +54,13 @@ export async function claimDue(db: Queryable, o: ClaimOptions): Promise<Claimed[
   if (o.pairs.length === 0) return [];
   return await db.query<Claimed>(
     `INSERT INTO ${quoteIdent(o.schema)}.poll_state AS p
-       (source, asset, gas_day, cycle, status, attempts, first_checked_at, last_checked_at, next_check_at)
+       (source, asset, gas_day, cycle, status, attempts, first_checked_at, last_checked_at,
+      next_check_at, claim_token)
      SELECT $1, $2, u.d::date, u.c, 'pending', 0, $5::timestamptz, $5::timestamptz,
-            $5::timestamptz + make_interval(secs => $6)
+            $5::timestamptz + make_interval(secs => $6), $7::uuid
      FROM unnest($3::text[], $4::text[]) AS u(d, c)
-     ON CONFLICT (source, gas_day, cycle) DO UPDATE SET next_check_at = EXCLUDED.next_check_at
+     ON CONFLICT (source, gas_day, cycle) DO UPDATE
+       SET next_check_at = EXCLUDED.next_check_at, claim_token = EXCLUDED.claim_token
        WHERE p.next_check_at <= $5::timestamptz
      RETURNING to_char(p.gas_day, 'YYYY-MM-DD') AS "gasDay", p.cycle, p.status, p.attempts`,
     [
@@ -63,8 +70,31 @@ export async function claimDue(db: Queryable, o: ClaimOptions): Promise<Claimed[
       o.pairs.map((p) => p.cycle),
       o.now.toISOString(),
       o.leaseSeconds,
+      o.token,
     ],
   );
+}
+
+/**
+ * Extend, to `now` + `leaseSeconds`, every claim that still carries `token`
+ * (pairs being looked at and pairs waiting in the sweep's queue alike), in one
+ * statement; returns how many. A claim another poller took over after it
+ * lapsed carries that poller's token and is left alone.
+ */
+export async function renewClaims(
+  db: Queryable,
+  o: { schema: string; token: string; now: Date; leaseSeconds: number },
+): Promise<number> {
+  const rows = await db.query<{ n: number }>(
+    `WITH renewed AS (
+       UPDATE ${quoteIdent(o.schema)}.poll_state
+       SET next_check_at = $2::timestamptz + make_interval(secs => $3)
+       WHERE claim_token = $1::uuid
+       RETURNING 1)
+     SELECT count(*)::int AS n FROM renewed`,
+    [o.token, o.now.toISOString(), o.leaseSeconds],
+  );
+  return rows[0]?.n ?? 0;
 }
 
 /** What to store after a look. */
@@ -77,6 +107,8 @@ export interface LookRecord {
   gasDay: IsoDate;
   /** Cycle label. */
   cycle: string;
+  /** The token the pair was claimed with. */
+  token: string;
   /** New status. */
   status: PollStatus;
   /** Consecutive looks without data, after this one. */
@@ -91,13 +123,18 @@ export interface LookRecord {
   error?: string;
 }
 
-/** Store the result of a look, releasing the claim. */
-export async function recordLook(db: Queryable, r: LookRecord): Promise<void> {
-  await db.query(
+/**
+ * Store the result of a look, releasing the claim; `false` (and nothing
+ * stored) when the claim is no longer `r.token`'s: it lapsed and another
+ * poller holds the pair now, whose own result will be stored instead.
+ */
+export async function recordLook(db: Queryable, r: LookRecord): Promise<boolean> {
+  const rows = await db.query(
     `UPDATE ${quoteIdent(r.schema)}.poll_state
      SET status = $4, attempts = $5, last_checked_at = $6, next_check_at = $7,
-         last_sha256 = coalesce($8, last_sha256), last_error = $9
-     WHERE source = $1 AND gas_day = $2 AND cycle = $3`,
+         last_sha256 = coalesce($8, last_sha256), last_error = $9, claim_token = NULL
+     WHERE source = $1 AND gas_day = $2 AND cycle = $3 AND claim_token = $10::uuid
+     RETURNING 1`,
     [
       r.source,
       r.gasDay,
@@ -108,19 +145,24 @@ export async function recordLook(db: Queryable, r: LookRecord): Promise<void> {
       r.nextCheckAt.toISOString(),
       r.sha256 ?? null,
       r.error ?? null,
+      r.token,
     ],
   );
+  return rows.length > 0;
 }
 
-/** Give a claimed pair back untouched, due at `now` (shutdown before it was looked at). */
+/**
+ * Give a claimed pair back untouched, due at `now` (shutdown before it was
+ * looked at); a claim that is no longer `o.token`'s is left to its holder.
+ */
 export async function releaseClaim(
   db: Queryable,
-  o: { schema: string; source: string; gasDay: IsoDate; cycle: string; now: Date },
+  o: { schema: string; source: string; gasDay: IsoDate; cycle: string; token: string; now: Date },
 ): Promise<void> {
   await db.query(
-    `UPDATE ${quoteIdent(o.schema)}.poll_state SET next_check_at = $4
-     WHERE source = $1 AND gas_day = $2 AND cycle = $3`,
-    [o.source, o.gasDay, o.cycle, o.now.toISOString()],
+    `UPDATE ${quoteIdent(o.schema)}.poll_state SET next_check_at = $4, claim_token = NULL
+     WHERE source = $1 AND gas_day = $2 AND cycle = $3 AND claim_token = $5::uuid`,
+    [o.source, o.gasDay, o.cycle, o.now.toISOString(), o.token],
   );
 }
 

@@ -1,7 +1,7 @@
 /**
  * One sweep: find the pairs the calendar says are due, claim the ones whose
- * next look has come, look at them (bounded concurrency, per-host rate limit)
- * and store how each ended.
+ * next look has come (short leases, renewed while the sweep runs), look at
+ * them (bounded concurrency, per-host rate limit) and store how each ended.
  *
  * @module
  */
@@ -17,6 +17,7 @@ import {
 import { mapPool } from "../pipeline/pool.ts";
 import type { Clock } from "./clock.ts";
 import { claimDue, type Claimed, recordLook, releaseClaim } from "./poll_state.ts";
+import { startRenewal } from "./lease.ts";
 import { attemptsAfter, nextDelaySeconds, statusAfter } from "./poll_policy.ts";
 import { restrictedSources, type Restriction } from "./restrict.ts";
 
@@ -58,29 +59,62 @@ export function calendarOptions(
   };
 }
 
-/** Seconds a claim lasts: long enough for every attempt of a fetch and a large load. */
-export function leaseSeconds(ctx: PipelineContext): number {
-  const h = ctx.config.http;
-  return Math.ceil(h.retryAttempts * (h.timeoutSeconds + h.backoffMaxMs / 1000)) + 600;
+/** Seconds a claim lasts unless renewed (`daemon.claim_lease_seconds`); renewed while its sweep runs. */
+export function leaseSeconds(ctx: Pick<PipelineContext, "config">): number {
+  return ctx.config.daemon.claimLeaseSeconds;
 }
 
-/** Run one sweep. */
+/** A claimed pair and the job that looks at it. */
+interface Work {
+  job: PairJob;
+  claim: Claimed;
+}
+
+/**
+ * Run one sweep. Its claims carry a token of their own, renewed every third
+ * of a lease until the sweep ends, so they live exactly as long as this
+ * process does: a killed daemon's pairs are due again one lease later.
+ */
 export async function sweep(s: SweepContext): Promise<SweepReport> {
-  const { pipeline: ctx, clock } = s;
-  const schema = ctx.config.database.schema;
-  const now = clock.now();
-  const report: SweepReport = { due: 0, claimed: 0, outcomes: {}, deferred: 0 };
-  const work: { job: PairJob; claim: Claimed }[] = [];
+  const ctx = s.pipeline;
+  const token = crypto.randomUUID();
+  const renewal = startRenewal({
+    db: ctx.db,
+    schema: ctx.config.database.schema,
+    token,
+    leaseSeconds: leaseSeconds(ctx),
+    now: () => s.clock.now(),
+    log: ctx.log,
+  });
+  try {
+    const report: SweepReport = { due: 0, claimed: 0, outcomes: {}, deferred: 0 };
+    const work = await claimAll(s, token, report);
+    report.claimed = work.length;
+    // Oldest first: a gas day about to leave the window goes before tomorrow's.
+    work.sort((a, b) => a.job.gasDay.localeCompare(b.job.gasDay));
+    await mapPool(work, ctx.config.daemon.concurrency, (w) => lookAt(s, token, w, report));
+    return report;
+  } finally {
+    await renewal.stop();
+  }
+}
+
+/** Claim, with `token`, every pair the calendar says is due and nobody holds. */
+async function claimAll(s: SweepContext, token: string, report: SweepReport): Promise<Work[]> {
+  const ctx = s.pipeline;
+  const now = s.clock.now();
+  const work: Work[] = [];
   for (const { source, cycles } of restrictedSources(ctx.config.sources, s.restrict)) {
     const due = duePairs(now, calendarOptions(ctx, cycles));
     report.due += due.length;
     const claimed = await claimDue(ctx.db, {
-      schema,
+      schema: ctx.config.database.schema,
       source: source.name,
       asset: source.asset,
       pairs: due.map((p) => ({ gasDay: p.gasDay, cycle: p.cycle.label })),
       now,
       leaseSeconds: leaseSeconds(ctx),
+      token,
     });
     for (const claim of claimed) {
       const cycle = findCycle(claim.cycle)!;
@@ -90,54 +124,59 @@ export async function sweep(s: SweepContext): Promise<SweepReport> {
       });
     }
   }
-  report.claimed = work.length;
-  // Oldest first: a gas day about to leave the window goes before tomorrow's.
-  work.sort((a, b) => a.job.gasDay.localeCompare(b.job.gasDay));
-  await mapPool(work, ctx.config.daemon.concurrency, async ({ job, claim }) => {
-    const where = { schema, source: job.source.name, gasDay: job.gasDay, cycle: job.cycle.label };
-    if (s.stop.aborted) {
-      // Hand the claim back so the next start (or another replica) takes it at once.
-      report.deferred++;
-      await releaseClaim(ctx.db, { ...where, now: clock.now() }).catch(() => {});
-      return;
-    }
-    let outcome: PairOutcome;
-    try {
-      outcome = await processPair(ctx, job);
-    } catch (e) {
-      // Aborted by shutdown, or the database went away: the lease expires and
-      // the pair is looked at again; nothing is marked done.
-      ctx.log.warn("sweep.look_interrupted", {
-        gas_day: job.gasDay,
-        cycle: job.cycle.label,
-        reason: (e as Error).message,
-      });
-      return;
-    }
-    report.outcomes[outcome.status] = (report.outcomes[outcome.status] ?? 0) + 1;
-    const look = {
-      status: outcome.status,
-      retryable: outcome.retryable,
-      previousAttempts: claim.attempts,
-    };
-    const next = new Date(clock.now().getTime() + nextDelaySeconds(look, ctx.config.daemon) * 1000);
-    await recordLook(ctx.db, {
-      ...where,
-      status: statusAfter(outcome.status, claim.status),
-      attempts: attemptsAfter(look),
-      checkedAt: clock.now(),
-      nextCheckAt: next,
-      sha256: outcome.sha256,
-      error: outcome.reason,
-    }).catch((e) =>
-      ctx.log.warn("sweep.record_failed", {
-        gas_day: job.gasDay,
-        cycle: job.cycle.label,
-        reason: (e as Error).message,
-      })
-    );
-  });
-  return report;
+  return work;
+}
+
+/** Look at one claimed pair and store how it ended (or hand it back at shutdown). */
+async function lookAt(s: SweepContext, token: string, w: Work, report: SweepReport) {
+  const { pipeline: ctx, clock } = s;
+  const { job, claim } = w;
+  const where = {
+    schema: ctx.config.database.schema,
+    source: job.source.name,
+    gasDay: job.gasDay,
+    cycle: job.cycle.label,
+    token,
+  };
+  const fields = { gas_day: job.gasDay, cycle: job.cycle.label };
+  if (s.stop.aborted) {
+    // Hand the claim back so the next start (or another replica) takes it at once.
+    report.deferred++;
+    await releaseClaim(ctx.db, { ...where, now: clock.now() }).catch(() => {});
+    return;
+  }
+  let outcome: PairOutcome;
+  try {
+    outcome = await processPair(ctx, job);
+  } catch (e) {
+    // Aborted by shutdown: nothing is marked done, and once this process has
+    // stopped renewing, the lease lapses and the pair is looked at again.
+    ctx.log.warn("sweep.look_interrupted", { ...fields, reason: (e as Error).message });
+    return;
+  }
+  report.outcomes[outcome.status] = (report.outcomes[outcome.status] ?? 0) + 1;
+  const look = {
+    status: outcome.status,
+    retryable: outcome.retryable,
+    previousAttempts: claim.attempts,
+  };
+  const next = new Date(clock.now().getTime() + nextDelaySeconds(look, ctx.config.daemon) * 1000);
+  await recordLook(ctx.db, {
+    ...where,
+    status: statusAfter(outcome.status, claim.status),
+    attempts: attemptsAfter(look),
+    checkedAt: clock.now(),
+    nextCheckAt: next,
+    sha256: outcome.sha256,
+    error: outcome.reason,
+  }).then(
+    (ours) => {
+      // The lease lapsed (renewals failed) and another poller holds the pair:
+      // its own look will be stored.
+      if (!ours) ctx.log.warn("sweep.claim_lost", fields);
+    },
+    (e) => ctx.log.warn("sweep.record_failed", { ...fields, reason: (e as Error).message }),
+  );
 }
 
 /** The first gas day of the polling window at `now`. */

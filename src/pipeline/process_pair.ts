@@ -12,6 +12,7 @@ import type { Cycle } from "../domain/cycles.ts";
 import type { IsoDate } from "../domain/gas_day.ts";
 import type { Logger } from "../log/logger.ts";
 import { ArchiveError, hashFile, type RawArchive } from "../archive/raw_archive.ts";
+import { safeUrl } from "../config/secret.ts";
 import { isTerminal } from "../domain/errors.ts";
 import { classifyBody, SNIFF_BYTES } from "../source/classify.ts";
 import { fetchToArchive } from "../source/fetcher.ts";
@@ -124,6 +125,8 @@ export async function processPair(ctx: PipelineContext, job: PairJob): Promise<P
     cycle: job.cycle,
     params: job.params,
   });
+  // What the ledger, the archive and the logs see: never a credential of the URL.
+  const shown = safeUrl(url);
   const log = pairLogger(ctx.log, job);
   let body: BodySource;
   try {
@@ -144,7 +147,7 @@ export async function processPair(ctx: PipelineContext, job: PairJob): Promise<P
         log.warn("fetch.retry", { attempt: r.attempt, delay_ms: r.delayMs, reason: r.reason }),
     });
     await ctx.archive.recordRequest(fetched.sha256, {
-      url,
+      url: shown,
       source: job.source.name,
       asset: job.source.asset,
       gasDay: job.gasDay,
@@ -154,7 +157,7 @@ export async function processPair(ctx: PipelineContext, job: PairJob): Promise<P
       fetchedAt: fetched.fetchedAt.toISOString(),
     });
     body = {
-      url,
+      url: shown,
       path: fetched.path,
       sha256: fetched.sha256,
       bytes: fetched.bytes,
@@ -170,7 +173,7 @@ export async function processPair(ctx: PipelineContext, job: PairJob): Promise<P
       retryable: !isTerminal(e),
     };
     log.error(e instanceof ArchiveError ? "archive.failed" : "fetch.failed", {
-      url,
+      url: shown,
       reason: outcome.reason,
     });
     ctx.observer?.outcome?.(job, outcome);
@@ -193,7 +196,7 @@ export async function replayFile(
 ): Promise<PairOutcome> {
   const started = performance.now();
   const h = await hashFile(path, SNIFF_BYTES);
-  const body: BodySource = { url: url ?? `file://${path}`, path, ...h };
+  const body: BodySource = { url: safeUrl(url ?? `file://${path}`), path, ...h };
   const outcome = await loadBody(ctx, job, body, started);
   ctx.observer?.outcome?.(job, outcome);
   return outcome;

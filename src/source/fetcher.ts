@@ -18,6 +18,7 @@ import {
   type RawArchive,
   type StoredBody,
 } from "../archive/raw_archive.ts";
+import { safeUrl, safeUrlsIn } from "../config/secret.ts";
 import { TerminalError, TransientError } from "../domain/errors.ts";
 import { SNIFF_BYTES } from "./classify.ts";
 import { backoffDelay, parseRetryAfter } from "./backoff.ts";
@@ -222,7 +223,7 @@ export async function fetchToArchive(opts: FetchOptions): Promise<Fetched> {
     if (r.throttled) opts.onThrottled?.(opts.url, delay);
   }
   throw new FetchError(
-    `${last?.message ?? "failed"} from ${opts.url} after ${http.retryAttempts} attempt(s)`,
+    `${last?.message ?? "failed"} from ${safeUrl(opts.url)} after ${http.retryAttempts} attempt(s)`,
     last?.kind ?? "network",
     http.retryAttempts,
     last?.status,
@@ -257,7 +258,8 @@ async function attemptOnce(opts: FetchOptions, attempt: number): Promise<Attempt
         const throttled = res.status === 429 || retryAfterMs !== undefined;
         return { failed: new AttemptFailed(msg, "http", res.status), retryAfterMs, throttled };
       }
-      throw new FetchError(`${msg} from ${opts.url} (not retried)`, "http", attempt, res.status, {
+      const where = safeUrl(opts.url);
+      throw new FetchError(`${msg} from ${where} (not retried)`, "http", attempt, res.status, {
         cause: new HttpRefusedError(msg, res.status),
       });
     }
@@ -278,7 +280,7 @@ async function attemptOnce(opts: FetchOptions, attempt: number): Promise<Attempt
     }
     if (e instanceof BodyTooLargeError) {
       report("too_large");
-      throw new FetchError(`${e.message}: ${opts.url}`, "too_large", attempt, undefined, {
+      throw new FetchError(`${e.message}: ${safeUrl(opts.url)}`, "too_large", attempt, undefined, {
         cause: e,
       });
     }
@@ -289,6 +291,8 @@ async function attemptOnce(opts: FetchOptions, attempt: number): Promise<Attempt
       };
     }
     report("network");
-    return { failed: new AttemptFailed(`network error: ${(e as Error).message}`, "network") };
+    // The runtime's words may quote the URL.
+    const reason = safeUrlsIn((e as Error).message);
+    return { failed: new AttemptFailed(`network error: ${reason}`, "network") };
   }
 }

@@ -99,6 +99,7 @@ Deno.test("status: only pairs inside the window are listed as next checks; no da
       pairs: [{ gasDay: "2023-12-01", cycle: "Timely" }, { gasDay: "2024-01-16", cycle: "Final" }],
       now,
       leaseSeconds: 60,
+      token: crypto.randomUUID(),
     });
     const doc = await statusDocument({
       db: t.db,

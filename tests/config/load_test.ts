@@ -87,6 +87,7 @@ const EXPECTED_DEFAULTS = {
     concurrency: 2,
     requestsPerMinute: 30,
     shutdownTimeoutSeconds: 30,
+    claimLeaseSeconds: 90,
   },
   health: { addr: "127.0.0.1:8080" },
 };

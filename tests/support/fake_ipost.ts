@@ -34,6 +34,8 @@ export interface SeenRequest {
   at: number;
   /** `User-Agent` header (tells replicas apart when each has its own). */
   userAgent: string;
+  /** `Authorization` header (empty when none): a URL's userinfo arrives as Basic auth. */
+  authorization: string;
   /**
    * When the last byte of a streamed CSV body was handed over (ms since
    * epoch); unset while it streams, and for ever when the client gave up.
@@ -102,6 +104,7 @@ export function startFakeIpost(o: FakeIpostOptions = {}): FakeIpost {
       status: 0,
       at: Date.now(),
       userAgent: req.headers.get("user-agent") ?? "",
+      authorization: req.headers.get("authorization") ?? "",
     };
     requests.push(seen);
     const bad = (why: string) => {

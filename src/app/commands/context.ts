@@ -11,7 +11,7 @@ import type { StatusLine } from "../../log/status_line.ts";
 import type { Clock } from "../../daemon/clock.ts";
 import { HostRateLimiter } from "../../daemon/rate_limit.ts";
 import type { PairObserver, PipelineContext } from "../../pipeline/process_pair.ts";
-import { createRuntime, prepareDatabase, type Runtime } from "../runtime.ts";
+import { createRuntime, prepareDatabase, type Runtime, sweepArchive } from "../runtime.ts";
 import { checkDataDir, describeDatabase, StartupError } from "../startup.ts";
 import { EXIT } from "../exit.ts";
 
@@ -52,6 +52,7 @@ export async function withDatabase(
     return EXIT.usage;
   }
   const rt = createRuntime({ config: env.config, log: env.log });
+  await sweepArchive(rt);
   try {
     try {
       await prepareDatabase(rt);

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Runtime } from "../runtime.ts";
-import { createRuntime, prepareDatabase } from "../runtime.ts";
+import { createRuntime, prepareDatabase, sweepArchive } from "../runtime.ts";
 import { metricsObserver } from "../observe.ts";
 import { checkReady, statusDocument } from "../status.ts";
 import { Shutdown } from "../shutdown.ts";
@@ -135,6 +135,7 @@ export async function runDaemonCommand(env: CommandEnv, o: DaemonCommandOptions)
     return EXIT.usage;
   }
   const rt = createRuntime({ config: env.config, log: env.log });
+  await sweepArchive(rt);
   const status: DaemonStatus = {};
   let served: Served;
   try {
