@@ -4,6 +4,10 @@
  * run on the same database. Each size runs in its own process so peak RSS is
  * that size's own.
  *
+ * Then the small-file case (`bench/small_files.ts`): `BENCH_SMALL_FILES`
+ * real-size files (default 2000; 0 skips it) through the real load path, beside
+ * a psql session doing `BEGIN; \copy; COMMIT` per file, in the same run.
+ *
  * Environment: `BENCH_ROWS` (comma-separated sizes, default `10000,1000000`),
  * `BENCH_RUNS` (runs per measurement, median reported, default 3), and the
  * `TEST_PG_*` variables of the tests.
@@ -12,6 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import { writeTwFile } from "./generate.ts";
+import { smallFilesReport, type SmallFilesResult } from "./small_files.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { loadFile } from "../src/load/load_file.ts";
 import { findCycle } from "../src/domain/cycles.ts";
@@ -254,8 +259,30 @@ async function orchestrate(): Promise<void> {
       (small.peakRssMb + 50).toFixed(0)
     } ${big.peakRssMb <= small.peakRssMb + 50 ? "PASS" : "MISS"}`,
   );
+  const smallFiles = await smallFilesCase();
+  if (smallFiles) { for (const line of smallFilesReport(smallFiles)) console.log(line); }
   await Deno.mkdir(DIR, { recursive: true });
-  await Deno.writeTextFile(`${DIR}/results.json`, JSON.stringify(results, null, 2));
+  await Deno.writeTextFile(`${DIR}/results.json`, JSON.stringify({ results, smallFiles }, null, 2));
+}
+
+/** The small-file case, in a process of its own under the program's heap bounds. */
+async function smallFilesCase(): Promise<SmallFilesResult | undefined> {
+  const files = Number(Deno.env.get("BENCH_SMALL_FILES") ?? 2000);
+  if (files <= 0) return undefined;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      `--v8-flags=${V8_FLAGS}`,
+      new URL("./small_files.ts", import.meta.url).pathname,
+      `${DIR}/small`,
+      String(files),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error("the small-file benchmark failed");
+  return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
 if (import.meta.main) {
