@@ -14,6 +14,7 @@ import { loadConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { ConfigError } from "./config/validate.ts";
 import { gasDayAt } from "./domain/gas_day.ts";
+import { InvalidRequestError } from "./domain/errors.ts";
 import { createLogger } from "./app/runtime.ts";
 import { READ_PATHS } from "./app/permissions.ts";
 import { EXIT } from "./app/exit.ts";
@@ -23,7 +24,7 @@ import { runJobs, runWindow } from "./app/commands/once.ts";
 import { runReplay } from "./app/commands/replay.ts";
 import { dryRun, runBackfill } from "./app/commands/backfill.ts";
 import { type Clock, systemClock } from "./daemon/clock.ts";
-import { restrictedSources, restrictionFrom } from "./daemon/restrict.ts";
+import { restrictedSources, restrictionFrom } from "./domain/selection.ts";
 import { parseBackfillRange, planBackfill } from "./backfill/plan.ts";
 import { buildJobs } from "./pipeline/jobs.ts";
 import { healthcheck } from "./health/healthcheck.ts";
@@ -86,7 +87,7 @@ export async function main(argv: readonly string[], opts: MainOptions): Promise<
       for (const line of e.lines()) printError(`tec-pipeline: ${line}`);
       return EXIT.usage;
     }
-    if (!(e instanceof UsageError)) throw e;
+    if (!(e instanceof UsageError || e instanceof InvalidRequestError)) throw e;
     printError(`tec-pipeline: ${e.message} (try 'tec-pipeline --help')`);
     return EXIT.usage;
   }

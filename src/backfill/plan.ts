@@ -12,7 +12,7 @@ import {
   type IsoDate,
   parseGasDay,
 } from "../domain/gas_day.ts";
-import { UsageError } from "../cli/params.ts";
+import { InvalidRequestError } from "../domain/errors.ts";
 import type { PairJob } from "../pipeline/process_pair.ts";
 
 /** Longest range accepted in one backfill (ten years). */
@@ -31,22 +31,24 @@ export interface BackfillRange {
 /**
  * Validate `--from`, `--to` and `--cycles`.
  *
- * @throws {UsageError} naming the option, the value and what was expected
+ * @throws {InvalidRequestError} naming the option, the value and what was expected
  */
 export function parseBackfillRange(
   a: { from?: string; to?: string; cycles?: string },
 ): BackfillRange {
   const date = (name: string, v: string | undefined): IsoDate => {
-    if (v === undefined) throw new UsageError(`backfill: --${name} is required (YYYY-MM-DD)`);
+    if (v === undefined) {
+      throw new InvalidRequestError(`backfill: --${name} is required (YYYY-MM-DD)`);
+    }
     const d = parseGasDay(v);
-    if (!d) throw new UsageError(`backfill --${name}: ${explainBadDate(v)}`);
+    if (!d) throw new InvalidRequestError(`backfill --${name}: ${explainBadDate(v)}`);
     return d;
   };
   const from = date("from", a.from);
   const to = date("to", a.to);
-  if (to < from) throw new UsageError(`backfill: --to ${to} is before --from ${from}`);
+  if (to < from) throw new InvalidRequestError(`backfill: --to ${to} is before --from ${from}`);
   if (daysBetween(from, to) >= MAX_BACKFILL_DAYS) {
-    throw new UsageError(
+    throw new InvalidRequestError(
       `backfill: at most ${MAX_BACKFILL_DAYS} days at once, got ${daysBetween(from, to) + 1}`,
     );
   }
@@ -56,7 +58,7 @@ export function parseBackfillRange(
     for (const item of a.cycles.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
       const c = findCycle(item);
       if (!c) {
-        throw new UsageError(
+        throw new InvalidRequestError(
           `backfill --cycles: ${
             JSON.stringify(item)
           } is not a cycle (timely, evening, intraday1, intraday2, intraday3, final or 0,1,3,4,7,5)`,
@@ -64,7 +66,9 @@ export function parseBackfillRange(
       }
       if (!cycles.includes(c.id)) cycles.push(c.id);
     }
-    if (cycles.length === 0) throw new UsageError("backfill --cycles: expected at least one cycle");
+    if (cycles.length === 0) {
+      throw new InvalidRequestError("backfill --cycles: expected at least one cycle");
+    }
   }
   return { from, to, cycles };
 }

@@ -6,8 +6,10 @@
  * @module
  */
 import { cycleChoices, findCycle } from "../domain/cycles.ts";
-import type { Cycle } from "../domain/cycles.ts";
-import { explainBadDate, type IsoDate, parseGasDay } from "../domain/gas_day.ts";
+import { explainBadDate, parseGasDay } from "../domain/gas_day.ts";
+import type { ParamCombo } from "../domain/selection.ts";
+
+export type { ParamCombo };
 
 /** A command-line mistake: the process exits with status 2. */
 export class UsageError extends Error {
@@ -102,20 +104,6 @@ export function cartesian(params: Map<string, string[]>): Record<string, string>
     combos = next;
   }
   return combos;
-}
-
-/** One validated combination. */
-export interface ParamCombo {
-  /** Gas day, when given. */
-  gasDay?: IsoDate;
-  /** Cycle, when given. */
-  cycle?: Cycle;
-  /** Asset filter, when given. */
-  asset?: string;
-  /** Source-name filter, when given. */
-  source?: string;
-  /** Every other parameter, passed through to the request (searchType included). */
-  request: Record<string, string>;
 }
 
 /**

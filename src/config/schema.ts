@@ -14,10 +14,8 @@ import { cronProblem } from "../schedule/cron.ts";
 import { validateCalendarOptions } from "../schedule/calendar.ts";
 import { ConfigError, type Problem, Reader, show } from "./validate.ts";
 
-/** Log levels, most verbose first. */
-export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
-/** A log level. */
-export type LogLevel = typeof LOG_LEVELS[number];
+import { LOG_LEVELS, type LogLevel } from "../log/levels.ts";
+export { LOG_LEVELS, type LogLevel };
 
 /** Reports the program knows how to fetch and load. */
 export const REPORTS = ["operationally-available"] as const;

@@ -8,7 +8,7 @@
  * @module
  */
 import { nearest } from "./nearest.ts";
-import { safeUrlsIn } from "./secret.ts";
+import { safeUrlsIn } from "../log/redact.ts";
 
 /** One validation problem. */
 export interface Problem {

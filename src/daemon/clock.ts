@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { abortableSleep } from "../source/fetcher.ts";
+import { abortableSleep } from "../domain/async.ts";
 
 /** A clock. */
 export interface Clock {

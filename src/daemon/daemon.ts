@@ -7,7 +7,7 @@
  * @module
  */
 import { nextTick } from "../schedule/cron.ts";
-import { restrictedSources } from "./restrict.ts";
+import { restrictedSources } from "../domain/selection.ts";
 import {
   calendarOptions,
   sweep,

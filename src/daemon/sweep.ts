@@ -14,12 +14,12 @@ import {
   type PipelineContext,
   processPair,
 } from "../pipeline/process_pair.ts";
-import { mapPool } from "../pipeline/pool.ts";
+import { mapPool } from "../domain/async.ts";
 import type { Clock } from "./clock.ts";
 import { claimDue, type Claimed, recordLook, releaseClaim } from "./poll_state.ts";
 import { startRenewal } from "./lease.ts";
 import { attemptsAfter, nextDelaySeconds, statusAfter } from "./poll_policy.ts";
-import { restrictedSources, type Restriction } from "./restrict.ts";
+import { restrictedSources, type Restriction } from "../domain/selection.ts";
 
 /** Everything a sweep needs. */
 export interface SweepContext {

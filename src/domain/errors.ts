@@ -19,6 +19,19 @@ export abstract class TerminalError extends Error {}
 /** A failure outside the input, which may clear by itself: worth retrying. */
 export abstract class TransientError extends Error {}
 
+/**
+ * A request that cannot be carried out as asked (a gas day where the daemon
+ * follows its calendar, a filter that selects no source): the program's
+ * entry point shows it as a usage error.
+ */
+export class InvalidRequestError extends TerminalError {
+  /** Build the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidRequestError";
+  }
+}
+
 /** How deep {@linkcode isTerminal} follows `cause` (guards against cycles). */
 const MAX_CAUSES = 8;
 

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { LogLevel } from "../config/schema.ts";
-import { redactUrl } from "../config/secret.ts";
+import type { LogLevel } from "./levels.ts";
+import { redactUrl } from "./redact.ts";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

@@ -6,8 +6,8 @@
 import type { SourceConfig } from "../config/schema.ts";
 import { findCycle } from "../domain/cycles.ts";
 import type { IsoDate } from "../domain/gas_day.ts";
-import { type ParamCombo, UsageError } from "../cli/params.ts";
-import { restrictedSources } from "../daemon/restrict.ts";
+import { InvalidRequestError } from "../domain/errors.ts";
+import { type ParamCombo, restrictedSources } from "../domain/selection.ts";
 import type { PairJob } from "./process_pair.ts";
 
 /** Options for {@linkcode buildJobs}. */
@@ -26,7 +26,7 @@ export interface BuildJobsOptions {
  * One job per (combination, selected source, cycle); a combination without a
  * cycle covers each of the source's configured cycles. Duplicates collapse.
  *
- * @throws {UsageError} when a filter selects no source
+ * @throws {InvalidRequestError} when a filter selects no source
  */
 export function buildJobs(opts: BuildJobsOptions): PairJob[] {
   const jobs: PairJob[] = [];
@@ -40,7 +40,7 @@ export function buildJobs(opts: BuildJobsOptions): PairJob[] {
       request: combo.request,
     }).map((r) => r.source);
     if (sources.length === 0) {
-      throw new UsageError(
+      throw new InvalidRequestError(
         `--params: no enabled source matches${combo.asset ? ` asset=${combo.asset}` : ""}${
           combo.source ? ` source=${combo.source}` : ""
         } (configured: ${opts.sources.map((s) => `${s.name}/${s.asset}`).join(", ")})`,

@@ -12,7 +12,7 @@ import type { Cycle } from "../domain/cycles.ts";
 import type { IsoDate } from "../domain/gas_day.ts";
 import type { Logger } from "../log/logger.ts";
 import { ArchiveError, hashFile, type RawArchive } from "../archive/raw_archive.ts";
-import { safeUrl } from "../config/secret.ts";
+import { safeUrl } from "../log/redact.ts";
 import { isTerminal } from "../domain/errors.ts";
 import { classifyBody, SNIFF_BYTES } from "../source/classify.ts";
 import { fetchToArchive } from "../source/fetcher.ts";

@@ -18,7 +18,8 @@ import {
   type RawArchive,
   type StoredBody,
 } from "../archive/raw_archive.ts";
-import { safeUrl, safeUrlsIn } from "../config/secret.ts";
+import { safeUrl, safeUrlsIn } from "../log/redact.ts";
+import { abortableSleep } from "../domain/async.ts";
 import { TerminalError, TransientError } from "../domain/errors.ts";
 import { SNIFF_BYTES } from "./classify.ts";
 import { backoffDelay, parseRetryAfter } from "./backoff.ts";
@@ -114,22 +115,6 @@ export interface FetchOptions {
    * to hold back every request to that host.
    */
   onThrottled?: (url: string, delayMs: number) => void;
-}
-
-/** Sleep `ms`, rejecting early if `signal` aborts. */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** Why one attempt failed, when another may succeed; the final {@linkcode FetchError}'s cause. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseBackfillRange, planBackfill } from "../../src/backfill/plan.ts";
-import { UsageError } from "../../src/cli/params.ts";
+import { InvalidRequestError } from "../../src/domain/errors.ts";
 import type { SourceConfig } from "../../src/config/schema.ts";
 
 const TW: SourceConfig = {
@@ -43,7 +43,7 @@ Deno.test("backfill plan: bad ranges and cycles are usage errors naming the opti
   );
   assert.throws(
     () => parseBackfillRange({ from: "2024-01-01", to: "2024-01-02", cycles: "timely,2" }),
-    (e: unknown) => e instanceof UsageError && /--cycles: "2"/.test(e.message),
+    (e: unknown) => e instanceof InvalidRequestError && /--cycles: "2"/.test(e.message),
   );
   assert.throws(() => parseBackfillRange({ from: "2000-01-01", to: "2024-01-01" }), /at most/);
 });
@@ -52,19 +52,19 @@ Deno.test("backfill plan: a --from or --to that does not exist is called that", 
   assert.throws(
     () => parseBackfillRange({ from: "2024-02-30", to: "2024-03-01" }),
     (e: unknown) =>
-      e instanceof UsageError &&
+      e instanceof InvalidRequestError &&
       e.message === 'backfill --from: "2024-02-30" is not a date: February 2024 has 29 days',
   );
   assert.throws(
     () => parseBackfillRange({ from: "2023-02-01", to: "02/29/2023" }),
     (e: unknown) =>
-      e instanceof UsageError &&
+      e instanceof InvalidRequestError &&
       e.message === 'backfill --to: "02/29/2023" is not a date: February 2023 has 28 days',
   );
   assert.throws(
     () => parseBackfillRange({ from: "2024/01/01", to: "2024-01-02" }),
     (e: unknown) =>
-      e instanceof UsageError &&
+      e instanceof InvalidRequestError &&
       e.message ===
         'backfill --from: expected a date as YYYY-MM-DD or MM/DD/YYYY, got "2024/01/01"',
   );

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isSecretParam, redactUrl, safeUrl, safeUrlsIn } from "../../src/config/secret.ts";
+import { isSecretParam, redactUrl, safeUrl, safeUrlsIn } from "../../src/log/redact.ts";
 import { show } from "../../src/config/validate.ts";
 
 const IPOST =

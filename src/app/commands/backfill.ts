@@ -15,7 +15,7 @@ import { budgetRate, figures, formatDuration, renderBar } from "../../backfill/p
 import { connectPostgres } from "../../db/postgres.ts";
 import { loadedPairKey, loadedPairs } from "../../load/ledger.ts";
 import { type PairJob, type PairOutcome, processPair } from "../../pipeline/process_pair.ts";
-import { mapPool } from "../../pipeline/pool.ts";
+import { mapPool } from "../../domain/async.ts";
 import type { Config } from "../../config/schema.ts";
 import type { Database } from "../../db/database.ts";
 import { Shutdown } from "../shutdown.ts";

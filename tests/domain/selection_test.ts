@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { restrictedSources, restrictionFrom } from "../../src/daemon/restrict.ts";
-import { expandParams, UsageError } from "../../src/cli/params.ts";
+import { restrictedSources, restrictionFrom } from "../../src/domain/selection.ts";
+import { expandParams } from "../../src/cli/params.ts";
+import { InvalidRequestError } from "../../src/domain/errors.ts";
 import type { SourceConfig } from "../../src/config/schema.ts";
 
 const source = (name: string, asset: string, enabled = true): SourceConfig => ({
@@ -34,6 +35,6 @@ Deno.test("daemon params: asset and request parameters", () => {
 });
 
 Deno.test("daemon params: a gas day or varying request parameters are usage errors", () => {
-  assert.throws(() => restrictionFrom(expandParams(["gasDay=2024-01-17"])), UsageError);
-  assert.throws(() => restrictionFrom(expandParams(["searchType=[ALL,NOM]"])), UsageError);
+  assert.throws(() => restrictionFrom(expandParams(["gasDay=2024-01-17"])), InvalidRequestError);
+  assert.throws(() => restrictionFrom(expandParams(["searchType=[ALL,NOM]"])), InvalidRequestError);
 });

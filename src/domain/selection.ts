@@ -5,9 +5,24 @@
  *
  * @module
  */
-import type { CycleId } from "../domain/cycles.ts";
+import type { Cycle, CycleId } from "./cycles.ts";
+import type { IsoDate } from "./gas_day.ts";
 import type { SourceConfig } from "../config/schema.ts";
-import { type ParamCombo, UsageError } from "../cli/params.ts";
+import { InvalidRequestError } from "./errors.ts";
+
+/** One validated `--params` combination. */
+export interface ParamCombo {
+  /** Gas day, when given. */
+  gasDay?: IsoDate;
+  /** Cycle, when given. */
+  cycle?: Cycle;
+  /** Asset filter, when given. */
+  asset?: string;
+  /** Source-name filter, when given. */
+  source?: string;
+  /** Every other parameter, passed through to the request (searchType included). */
+  request: Record<string, string>;
+}
 
 /** Polling restrictions. */
 export interface Restriction {
@@ -24,21 +39,21 @@ export interface Restriction {
 /**
  * Fold `--params` combinations into one restriction.
  *
- * @throws {UsageError} for a gas day (the daemon follows the calendar; use
+ * @throws {InvalidRequestError} for a gas day (the daemon follows the calendar; use
  *   `--once` or `backfill` for given days) or for request parameters that vary
  *   between combinations (one pair is polled one way).
  */
 export function restrictionFrom(combos: readonly ParamCombo[]): Restriction {
   if (combos.length === 0) return { request: {} };
   if (combos.some((c) => c.gasDay !== undefined)) {
-    throw new UsageError(
+    throw new InvalidRequestError(
       "--params gasDay: the daemon polls the gas days its calendar says are due; " +
         "use --once or backfill for given days",
     );
   }
   const request = JSON.stringify(combos[0].request);
   if (combos.some((c) => JSON.stringify(c.request) !== request)) {
-    throw new UsageError(
+    throw new InvalidRequestError(
       "--params: in daemon mode only cycle, asset and source may take [A,B] lists",
     );
   }
