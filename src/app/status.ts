@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { type Database, quoteIdent } from "../db/database.ts";
+import type { Database } from "../db/database.ts";
+import { lastFailure, latestLoads } from "../load/ledger.ts";
+import { nextChecks } from "../daemon/poll_state.ts";
 import { isMigrated } from "../db/migrate.ts";
 import type { DaemonStatus } from "../daemon/daemon.ts";
 import type { ReadyResult } from "../health/app.ts";
@@ -41,28 +43,12 @@ export interface StatusOptions {
 
 /** What the database says, or why it could not say it. */
 async function fromDatabase(o: StatusOptions): Promise<Record<string, unknown>> {
-  const s = quoteIdent(o.schema);
   try {
-    const latest = await o.db.query(
-      `SELECT DISTINCT ON (asset, cycle) asset, cycle, to_char(gas_day, 'YYYY-MM-DD') AS gas_day,
-         load_id::int AS load_id, left(sha256, 12) AS sha256, rows_read, inserted, updated,
-         unchanged, quarantined, finished_at
-       FROM ${s}.load_ledger WHERE status = 'loaded'
-       ORDER BY asset, cycle, gas_day DESC, load_id DESC`,
-    );
-    const [lastFailure] = await o.db.query(
-      `SELECT asset, cycle, to_char(gas_day, 'YYYY-MM-DD') AS gas_day, load_id::int AS load_id,
-         error, finished_at
-       FROM ${s}.load_ledger WHERE status = 'failed' ORDER BY load_id DESC LIMIT 1`,
-    );
-    const upcoming = await o.db.query(
-      `SELECT source, asset, to_char(gas_day, 'YYYY-MM-DD') AS gas_day, cycle, status, attempts,
-         next_check_at, last_error
-       FROM ${s}.poll_state WHERE status <> 'loaded' AND gas_day >= coalesce($1::date, gas_day)
-       ORDER BY next_check_at LIMIT 20`,
-      [o.windowStart ?? null],
-    );
-    return { latest_loads: latest, next_checks: upcoming, last_failed_load: lastFailure ?? null };
+    return {
+      latest_loads: await latestLoads(o.db, o.schema),
+      next_checks: await nextChecks(o.db, { schema: o.schema, fromDay: o.windowStart }),
+      last_failed_load: (await lastFailure(o.db, o.schema)) ?? null,
+    };
   } catch (e) {
     return { database: { ok: false, error: (e as Error).message } };
   }

@@ -209,3 +209,18 @@ export async function statusCounts(
   for (const r of rows) out[r.status] = r.n;
   return out;
 }
+
+/** Pairs not loaded yet, soonest check first, from gas day `fromDay` on (all when absent). */
+export function nextChecks(
+  db: Queryable,
+  o: { schema: string; fromDay?: IsoDate; limit?: number },
+): Promise<Record<string, unknown>[]> {
+  return db.query(
+    `SELECT source, asset, to_char(gas_day, 'YYYY-MM-DD') AS gas_day, cycle, status, attempts,
+       next_check_at, last_error
+     FROM ${quoteIdent(o.schema)}.poll_state
+     WHERE status <> 'loaded' AND gas_day >= coalesce($1::date, gas_day)
+     ORDER BY next_check_at LIMIT $2`,
+    [o.fromDay ?? null, o.limit ?? 20],
+  );
+}

@@ -183,3 +183,27 @@ export async function loadedPairs(
   );
   return new Set(rows.map((r) => loadedPairKey(r.source, r.gas_day, r.cycle)));
 }
+
+/** The latest successful load per (asset, cycle), newest gas day first (for `/status`). */
+export function latestLoads(db: Queryable, schema: string): Promise<Record<string, unknown>[]> {
+  return db.query(
+    `SELECT DISTINCT ON (asset, cycle) asset, cycle, to_char(gas_day, 'YYYY-MM-DD') AS gas_day,
+       load_id::int AS load_id, left(sha256, 12) AS sha256, rows_read, inserted, updated,
+       unchanged, quarantined, finished_at
+     FROM ${table(schema)} WHERE status = 'loaded'
+     ORDER BY asset, cycle, gas_day DESC, load_id DESC`,
+  );
+}
+
+/** The most recent failed load, if any (for `/status`). */
+export async function lastFailure(
+  db: Queryable,
+  schema: string,
+): Promise<Record<string, unknown> | undefined> {
+  const [r] = await db.query(
+    `SELECT asset, cycle, to_char(gas_day, 'YYYY-MM-DD') AS gas_day, load_id::int AS load_id,
+       error, finished_at
+     FROM ${table(schema)} WHERE status = 'failed' ORDER BY load_id DESC LIMIT 1`,
+  );
+  return r;
+}
