@@ -1,0 +1,190 @@
+/**
+ * A TCP proxy on loopback for fault tests: it sits between the program and a
+ * server (PostgreSQL) and can cut every connection, refuse new ones for a
+ * while (a server restarting), partition (stop forwarding without closing,
+ * as a network that drops packets does), heal, or hand new connections to a
+ * stand-in service that is not the real server.
+ *
+ * @module
+ */
+
+/** Where the proxy forwards to. */
+export interface ProxyTarget {
+  /** Host of the real server (default `127.0.0.1`). */
+  hostname?: string;
+  /** Port of the real server. */
+  port: number;
+}
+
+/** Handles one accepted connection instead of forwarding it (a fake service). */
+export type ConnHandler = (conn: Deno.Conn) => Promise<void>;
+
+/** A running proxy. */
+export interface TcpProxy {
+  /** Port the proxy listens on (127.0.0.1). */
+  port: number;
+  /** Connections accepted since start (forwarded, refused or substituted). */
+  readonly accepted: number;
+  /** Connection pairs open now. */
+  open(): number;
+  /** Close every open connection, both sides. */
+  cut(): void;
+  /** While on, new connections are accepted and closed at once. */
+  refuse(on: boolean): void;
+  /** Stop forwarding bytes either way (connections stay open, new ones hang). */
+  partition(): void;
+  /** Forward again, bytes held during the partition included. */
+  heal(): void;
+  /** While set, new connections go to `handler` instead of the real server. */
+  substitute(handler: ConnHandler | undefined): void;
+  /** Stop listening and close everything. */
+  close(): Promise<void>;
+}
+
+function closeQuietly(c: Deno.Conn): void {
+  try {
+    c.close();
+  } catch {
+    // Already closed: the other pump got there first.
+  }
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}
+
+/** Start a proxy on 127.0.0.1 with an OS-chosen port. */
+export function startTcpProxy(target: ProxyTarget): TcpProxy {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const pairs = new Set<[Deno.Conn, Deno.Conn | undefined]>();
+  let accepted = 0;
+  let refusing = false;
+  let handler: ConnHandler | undefined;
+  let gate: PromiseWithResolvers<void> | undefined;
+  const tasks = new Set<Promise<void>>();
+
+  const passable = async () => {
+    while (gate) await gate.promise;
+  };
+
+  const pump = async (from: Deno.Conn, to: Deno.Conn) => {
+    const buf = new Uint8Array(64 * 1024);
+    try {
+      for (;;) {
+        await passable();
+        const n = await from.read(buf);
+        if (n === null) break;
+        // Bytes read just before a partition are held until it heals.
+        await passable();
+        await writeAll(to, buf.subarray(0, n));
+      }
+    } catch {
+      // A cut, or the peer went away: end both sides below.
+    }
+    closeQuietly(from);
+    closeQuietly(to);
+  };
+
+  const serve = async (client: Deno.Conn) => {
+    if (refusing) return closeQuietly(client);
+    if (handler) {
+      await handler(client).catch(() => {});
+      return closeQuietly(client);
+    }
+    const entry: [Deno.Conn, Deno.Conn | undefined] = [client, undefined];
+    pairs.add(entry);
+    try {
+      await passable();
+      const server = await Deno.connect({
+        hostname: target.hostname ?? "127.0.0.1",
+        port: target.port,
+      });
+      entry[1] = server;
+      await Promise.all([pump(client, server), pump(server, client)]);
+    } catch {
+      closeQuietly(client);
+    } finally {
+      pairs.delete(entry);
+    }
+  };
+
+  const track = (p: Promise<void>) => {
+    tasks.add(p);
+    p.finally(() => tasks.delete(p));
+  };
+
+  track((async () => {
+    try {
+      for await (const conn of listener) {
+        accepted++;
+        track(serve(conn));
+      }
+    } catch {
+      // Listener closed.
+    }
+  })());
+
+  const cutAll = () => {
+    for (const [c, s] of pairs) {
+      closeQuietly(c);
+      if (s) closeQuietly(s);
+    }
+  };
+
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    get accepted() {
+      return accepted;
+    },
+    open: () => pairs.size,
+    cut: cutAll,
+    refuse(on) {
+      refusing = on;
+    },
+    partition() {
+      gate ??= Promise.withResolvers<void>();
+    },
+    heal() {
+      const g = gate;
+      gate = undefined;
+      g?.resolve();
+    },
+    substitute(h) {
+      handler = h;
+    },
+    async close() {
+      try {
+        listener.close();
+      } catch {
+        // Already closed.
+      }
+      this.heal();
+      cutAll();
+      await Promise.allSettled([...tasks]);
+    },
+  };
+}
+
+/**
+ * A stand-in for the database port that is a web server, not PostgreSQL: it
+ * reads what the client sends, answers `HTTP/1.1 400 Bad Request` and
+ * closes. `seen` counts the connections it answered.
+ */
+export function httpBadRequestService(): { handler: ConnHandler; seen: () => number } {
+  let seen = 0;
+  const answer = new TextEncoder().encode(
+    "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n" +
+      "Connection: close\r\n\r\nBad Request",
+  );
+  return {
+    seen: () => seen,
+    async handler(conn) {
+      seen++;
+      const buf = new Uint8Array(1024);
+      // The PostgreSQL client speaks first (its startup packet); a web server answers it.
+      await conn.read(buf).catch(() => null);
+      await writeAll(conn, answer).catch(() => {});
+    },
+  };
+}
