@@ -124,6 +124,48 @@ export interface SpawnOptions {
   env?: Record<string, string>;
 }
 
+/** Follow a spawned program: its log, its exit, and the suite's own signals to it. */
+function watch(child: Deno.ChildProcess, args: string[]): Spawned {
+  const log = new LogLines();
+  const reading = log.readFrom(child.stderr).catch(() => {});
+  const s: Spawned = { args, p: undefined as unknown as Program };
+  const status = child.status.then(async (st) => {
+    await reading;
+    s.exit = { code: st.code, signal: st.signal };
+    return { code: st.code, signal: st.signal, at: performance.now() };
+  });
+  const startedAt = performance.now();
+  let exited = false;
+  status.then(() => (exited = true));
+  s.p = {
+    child,
+    log,
+    startedAt,
+    status,
+    running: () => !exited,
+    kill(signal) {
+      s.killedBy = signal;
+      try {
+        child.kill(signal);
+      } catch {
+        // Already gone.
+      }
+    },
+    async exitWithin(ms) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+      const st = await Promise.race([status, late]);
+      clearTimeout(timer);
+      return st ? { code: st.code, seconds: (st.at - startedAt) / 1000 } : undefined;
+    },
+    async healthUrl(timeoutMs = 15_000) {
+      const l = await log.waitFor("health.listening", { timeoutMs });
+      return `http://${l.addr}`;
+    },
+  };
+  return s;
+}
+
 /** One scenario's world. */
 export class FaultContext {
   /** Scenario name. */
@@ -236,14 +278,10 @@ export class FaultContext {
     return path;
   }
 
-  /** Run the program: `deno run -A src/main.ts --config <file> ...args`. */
-  async spawn(args: string[], o: SpawnOptions = {}): Promise<Program> {
-    const configFile = await this.config({
-      daemon: { requests_per_minute: 6000, ...(o.config?.daemon ?? {}) },
-      ...Object.fromEntries(Object.entries(o.config ?? {}).filter(([k]) => k !== "daemon")),
-    });
+  #programEnv(o: SpawnOptions): Record<string, string> {
     const a = adminConfig(this.#db);
-    const env: Record<string, string> = {
+    const denoDir = Deno.env.get("DENO_DIR");
+    return {
       API_URL: o.apiUrl ?? this.fake.url,
       DB_HOST: "127.0.0.1",
       DB_PORT: String(this.proxy.port),
@@ -256,62 +294,35 @@ export class FaultContext {
       NO_COLOR: "1",
       PATH: Deno.env.get("PATH") ?? "",
       HOME: Deno.env.get("HOME") ?? "",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+      ...(denoDir ? { DENO_DIR: denoDir } : {}),
       ...(a.password ? { DB_PASSWORD: a.password.reveal() } : {}),
       ...(o.env ?? {}),
     };
-    const fullArgs = ["--config", configFile, ...args];
+  }
+
+  /** Run the program: `deno run -A src/main.ts --config <file> ...args`. */
+  async spawn(args: string[], o: SpawnOptions = {}): Promise<Program> {
+    const configFile = await this.config({
+      daemon: { requests_per_minute: 6000, ...(o.config?.daemon ?? {}) },
+      ...Object.fromEntries(Object.entries(o.config ?? {}).filter(([k]) => k !== "daemon")),
+    });
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
         "--v8-flags=--max-old-space-size=64,--max-semi-space-size=8",
         "-A",
         MAIN,
-        ...fullArgs,
+        "--config",
+        configFile,
+        ...args,
       ],
-      env,
+      env: this.#programEnv(o),
       clearEnv: true,
       stdin: "null",
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    const log = new LogLines();
-    const reading = log.readFrom(child.stderr).catch(() => {});
-    const s: Spawned = { args, p: undefined as unknown as Program };
-    const status = child.status.then(async (st) => {
-      await reading;
-      s.exit = { code: st.code, signal: st.signal };
-      return { code: st.code, signal: st.signal, at: performance.now() };
-    });
-    const startedAt = performance.now();
-    let exited = false;
-    status.then(() => (exited = true));
-    s.p = {
-      child,
-      log,
-      startedAt,
-      status,
-      running: () => !exited,
-      kill(signal) {
-        s.killedBy = signal;
-        try {
-          child.kill(signal);
-        } catch {
-          // Already gone.
-        }
-      },
-      async exitWithin(ms) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
-        const st = await Promise.race([status, late]);
-        clearTimeout(timer);
-        return st ? { code: st.code, seconds: (st.at - startedAt) / 1000 } : undefined;
-      },
-      async healthUrl(timeoutMs = 15_000) {
-        const l = await log.waitFor("health.listening", { timeoutMs });
-        return `http://${l.addr}`;
-      },
-    };
+    const s = watch(child, args);
     this.#spawned.push(s);
     return s.p;
   }

@@ -44,6 +44,41 @@ async function readHead(conn: Deno.Conn): Promise<string | undefined> {
   return head;
 }
 
+async function answer(
+  conn: Deno.Conn,
+  reply: (n: number, target: string) => RawReply,
+  requests: string[],
+  conns: Set<Deno.Conn>,
+): Promise<void> {
+  conns.add(conn);
+  try {
+    const head = await readHead(conn);
+    if (head === undefined) return;
+    const target = head.split(" ")[1] ?? "";
+    const r = reply(requests.length, target);
+    requests.push(target);
+    const declared = r.declared ?? r.body.length;
+    const send = Math.min(r.send ?? r.body.length, r.body.length);
+    await writeAll(
+      conn,
+      new TextEncoder().encode(
+        `HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: ${declared}\r\n` +
+          "Connection: close\r\n\r\n",
+      ),
+    );
+    await writeAll(conn, r.body.subarray(0, send));
+  } catch {
+    // The client gave up: nothing to do.
+  } finally {
+    conns.delete(conn);
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
 /**
  * Serve every request with `reply(n)` (n counts requests from 0), one
  * request per connection, then close it.
@@ -53,35 +88,7 @@ export function startRawHttp(reply: (n: number, target: string) => RawReply): Ra
   const requests: string[] = [];
   const tasks = new Set<Promise<void>>();
   const conns = new Set<Deno.Conn>();
-  const handle = async (conn: Deno.Conn) => {
-    conns.add(conn);
-    try {
-      const head = await readHead(conn);
-      if (head === undefined) return;
-      const target = head.split(" ")[1] ?? "";
-      const r = reply(requests.length, target);
-      requests.push(target);
-      const declared = r.declared ?? r.body.length;
-      const send = Math.min(r.send ?? r.body.length, r.body.length);
-      await writeAll(
-        conn,
-        new TextEncoder().encode(
-          `HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: ${declared}\r\n` +
-            "Connection: close\r\n\r\n",
-        ),
-      );
-      await writeAll(conn, r.body.subarray(0, send));
-    } catch {
-      // The client gave up: nothing to do.
-    } finally {
-      conns.delete(conn);
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
-    }
-  };
+  const handle = (conn: Deno.Conn) => answer(conn, reply, requests, conns);
   const loop = (async () => {
     try {
       for await (const conn of listener) {

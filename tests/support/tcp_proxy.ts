@@ -54,29 +54,53 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
 
-/** Start a proxy on 127.0.0.1 with an OS-chosen port. */
-export function startTcpProxy(target: ProxyTarget): TcpProxy {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const pairs = new Set<[Deno.Conn, Deno.Conn | undefined]>();
-  let accepted = 0;
-  let refusing = false;
-  let handler: ConnHandler | undefined;
-  let gate: PromiseWithResolvers<void> | undefined;
-  const tasks = new Set<Promise<void>>();
+class Proxy implements TcpProxy {
+  readonly port: number;
+  #accepted = 0;
+  #target: ProxyTarget;
+  #listener: Deno.Listener;
+  #pairs = new Set<[Deno.Conn, Deno.Conn | undefined]>();
+  #refusing = false;
+  #handler: ConnHandler | undefined;
+  #gate: PromiseWithResolvers<void> | undefined;
+  #tasks = new Set<Promise<void>>();
 
-  const passable = async () => {
-    while (gate) await gate.promise;
-  };
+  constructor(target: ProxyTarget) {
+    this.#target = target;
+    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.port = (this.#listener.addr as Deno.NetAddr).port;
+    this.#track(this.#accept());
+  }
 
-  const pump = async (from: Deno.Conn, to: Deno.Conn) => {
+  async #accept(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) {
+        this.#accepted++;
+        this.#track(this.#serve(conn));
+      }
+    } catch {
+      // Listener closed.
+    }
+  }
+
+  #track(p: Promise<void>): void {
+    this.#tasks.add(p);
+    p.finally(() => this.#tasks.delete(p));
+  }
+
+  async #passable(): Promise<void> {
+    while (this.#gate) await this.#gate.promise;
+  }
+
+  async #pump(from: Deno.Conn, to: Deno.Conn): Promise<void> {
     const buf = new Uint8Array(64 * 1024);
     try {
       for (;;) {
-        await passable();
+        await this.#passable();
         const n = await from.read(buf);
         if (n === null) break;
         // Bytes read just before a partition are held until it heals.
-        await passable();
+        await this.#passable();
         await writeAll(to, buf.subarray(0, n));
       }
     } catch {
@@ -84,86 +108,79 @@ export function startTcpProxy(target: ProxyTarget): TcpProxy {
     }
     closeQuietly(from);
     closeQuietly(to);
-  };
+  }
 
-  const serve = async (client: Deno.Conn) => {
-    if (refusing) return closeQuietly(client);
-    if (handler) {
-      await handler(client).catch(() => {});
+  async #serve(client: Deno.Conn): Promise<void> {
+    if (this.#refusing) return closeQuietly(client);
+    if (this.#handler) {
+      await this.#handler(client).catch(() => {});
       return closeQuietly(client);
     }
     const entry: [Deno.Conn, Deno.Conn | undefined] = [client, undefined];
-    pairs.add(entry);
+    this.#pairs.add(entry);
     try {
-      await passable();
+      await this.#passable();
       const server = await Deno.connect({
-        hostname: target.hostname ?? "127.0.0.1",
-        port: target.port,
+        hostname: this.#target.hostname ?? "127.0.0.1",
+        port: this.#target.port,
       });
       entry[1] = server;
-      await Promise.all([pump(client, server), pump(server, client)]);
+      await Promise.all([this.#pump(client, server), this.#pump(server, client)]);
     } catch {
       closeQuietly(client);
     } finally {
-      pairs.delete(entry);
+      this.#pairs.delete(entry);
     }
-  };
+  }
 
-  const track = (p: Promise<void>) => {
-    tasks.add(p);
-    p.finally(() => tasks.delete(p));
-  };
+  get accepted(): number {
+    return this.#accepted;
+  }
 
-  track((async () => {
-    try {
-      for await (const conn of listener) {
-        accepted++;
-        track(serve(conn));
-      }
-    } catch {
-      // Listener closed.
-    }
-  })());
+  open(): number {
+    return this.#pairs.size;
+  }
 
-  const cutAll = () => {
-    for (const [c, s] of pairs) {
+  cut(): void {
+    for (const [c, s] of this.#pairs) {
       closeQuietly(c);
       if (s) closeQuietly(s);
     }
-  };
+  }
 
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    get accepted() {
-      return accepted;
-    },
-    open: () => pairs.size,
-    cut: cutAll,
-    refuse(on) {
-      refusing = on;
-    },
-    partition() {
-      gate ??= Promise.withResolvers<void>();
-    },
-    heal() {
-      const g = gate;
-      gate = undefined;
-      g?.resolve();
-    },
-    substitute(h) {
-      handler = h;
-    },
-    async close() {
-      try {
-        listener.close();
-      } catch {
-        // Already closed.
-      }
-      this.heal();
-      cutAll();
-      await Promise.allSettled([...tasks]);
-    },
-  };
+  refuse(on: boolean): void {
+    this.#refusing = on;
+  }
+
+  partition(): void {
+    this.#gate ??= Promise.withResolvers<void>();
+  }
+
+  heal(): void {
+    const g = this.#gate;
+    this.#gate = undefined;
+    g?.resolve();
+  }
+
+  substitute(handler: ConnHandler | undefined): void {
+    this.#handler = handler;
+  }
+
+  async close(): Promise<void> {
+    try {
+      this.#listener.close();
+    } catch {
+      // Already closed.
+    }
+    this.heal();
+    this.cut();
+    await Promise.allSettled([...this.#tasks]);
+  }
+}
+
+/** Start a proxy on 127.0.0.1 with an OS-chosen port. */
+export function startTcpProxy(target: ProxyTarget): TcpProxy {
+  return new Proxy(target);
 }
 
 /**
