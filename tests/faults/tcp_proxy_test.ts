@@ -68,6 +68,22 @@ Deno.test("tcp proxy: forwards, holds bytes while partitioned, delivers them on 
   }
 });
 
+Deno.test("tcp proxy: a half-close passes through, the other direction stays open", async () => {
+  const echo = echoServer();
+  const proxy = startTcpProxy({ port: echo.port });
+  const c = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
+  try {
+    await c.write(enc("last words"));
+    await c.closeWrite();
+    assert.equal(await readSome(c), "last words", "the answer still comes back");
+    assert.equal(await readSome(c), null);
+  } finally {
+    c.close();
+    await proxy.close();
+    await echo.close();
+  }
+});
+
 Deno.test("tcp proxy: cut closes open connections; refuse closes new ones", async () => {
   const echo = echoServer();
   const proxy = startTcpProxy({ port: echo.port });

@@ -92,6 +92,12 @@ class Proxy implements TcpProxy {
     while (this.#gate) await this.#gate.promise;
   }
 
+  /**
+   * Copy one direction. An end of stream is passed on as a half-close, as a
+   * real peer sees it: PostgreSQL keeps its side open (and a client waits for
+   * it) until it reads the EOF, so closing both sides here would change what
+   * the client sees. A failure (a cut, a reset) ends both sides.
+   */
   async #pump(from: Deno.Conn, to: Deno.Conn): Promise<void> {
     const buf = new Uint8Array(64 * 1024);
     try {
@@ -103,11 +109,12 @@ class Proxy implements TcpProxy {
         await this.#passable();
         await writeAll(to, buf.subarray(0, n));
       }
+      await this.#passable();
+      await to.closeWrite();
     } catch {
-      // A cut, or the peer went away: end both sides below.
+      closeQuietly(from);
+      closeQuietly(to);
     }
-    closeQuietly(from);
-    closeQuietly(to);
   }
 
   async #serve(client: Deno.Conn): Promise<void> {
@@ -126,9 +133,11 @@ class Proxy implements TcpProxy {
       });
       entry[1] = server;
       await Promise.all([this.#pump(client, server), this.#pump(server, client)]);
+      closeQuietly(server);
     } catch {
-      closeQuietly(client);
+      // The server could not be reached: the client sees its connection end.
     } finally {
+      closeQuietly(client);
       this.#pairs.delete(entry);
     }
   }
