@@ -92,6 +92,8 @@ export interface StoredBody {
   path: string;
   /** First bytes (for classification). */
   prefix: Uint8Array;
+  /** Last bytes (to tell a body cut short); empty when none were asked for. */
+  suffix: Uint8Array;
 }
 
 /** What is recorded about each request that returned a body. */
@@ -116,15 +118,52 @@ export interface RequestRecord {
 
 const SHA_RE = /^[0-9a-f]{64}$/;
 
-/** Hashes, counts and keeps the first bytes of a body as it streams past. */
+/** The last `size` bytes of a stream, in a ring: memory stays `size` whatever the stream. */
+class Tail {
+  readonly #ring: Uint8Array;
+  #end = 0; // where the next byte goes
+  #len = 0;
+
+  constructor(size: number) {
+    this.#ring = new Uint8Array(size);
+  }
+
+  update(chunk: Uint8Array): void {
+    const size = this.#ring.length;
+    if (size === 0) return;
+    if (chunk.byteLength >= size) {
+      this.#ring.set(chunk.subarray(chunk.byteLength - size));
+      this.#end = 0;
+      this.#len = size;
+      return;
+    }
+    const first = Math.min(size - this.#end, chunk.byteLength);
+    this.#ring.set(chunk.subarray(0, first), this.#end);
+    this.#ring.set(chunk.subarray(first), 0);
+    this.#end = (this.#end + chunk.byteLength) % size;
+    this.#len = Math.min(size, this.#len + chunk.byteLength);
+  }
+
+  bytes(): Uint8Array {
+    if (this.#len < this.#ring.length) return this.#ring.slice(0, this.#len);
+    const out = new Uint8Array(this.#len);
+    out.set(this.#ring.subarray(this.#end));
+    out.set(this.#ring.subarray(0, this.#end), this.#ring.length - this.#end);
+    return out;
+  }
+}
+
+/** Hashes, counts and keeps the first and last bytes of a body as it streams past. */
 class BodyDigest {
   readonly #hash = createHash("sha256");
   readonly #prefix: Uint8Array;
+  readonly #tail: Tail;
   #prefixLen = 0;
   bytes = 0;
 
-  constructor(prefixBytes: number) {
+  constructor(prefixBytes: number, suffixBytes: number) {
     this.#prefix = new Uint8Array(prefixBytes);
+    this.#tail = new Tail(suffixBytes);
   }
 
   update(chunk: Uint8Array): void {
@@ -134,6 +173,7 @@ class BodyDigest {
       this.#prefix.set(chunk.subarray(0, n), this.#prefixLen);
       this.#prefixLen += n;
     }
+    this.#tail.update(chunk);
     this.#hash.update(chunk);
   }
 
@@ -142,6 +182,7 @@ class BodyDigest {
       sha256: this.#hash.digest("hex"),
       bytes: this.bytes,
       prefix: this.#prefix.slice(0, this.#prefixLen),
+      suffix: this.#tail.bytes(),
     };
   }
 }
@@ -173,14 +214,15 @@ export class RawArchive {
   /**
    * Stream `body` to disk while hashing it; memory stays flat whatever the size.
    * An error reading `body` (the network) passes through as it is; an error
-   * writing the disk is an {@linkcode ArchiveError}.
+   * writing the disk is an {@linkcode ArchiveError}. Its first `prefixBytes`
+   * and last `suffixBytes` (default 0) bytes are kept.
    *
    * @throws {BodyTooLargeError} past `maxBytes` (the partial file is removed)
    * @throws {ArchiveError} when the archive cannot be written (the body is cancelled)
    */
   async store(
     body: ReadableStream<Uint8Array>,
-    opts: { maxBytes: number; prefixBytes: number },
+    opts: { maxBytes: number; prefixBytes: number; suffixBytes?: number },
   ): Promise<StoredBody> {
     const root = this.#root;
     const tmp = join(root, `.incoming-${crypto.randomUUID()}`);
@@ -193,7 +235,7 @@ export class RawArchive {
       await body.cancel().catch(() => {});
       throw e;
     }
-    const digest = new BodyDigest(opts.prefixBytes);
+    const digest = new BodyDigest(opts.prefixBytes, opts.suffixBytes ?? 0);
     let closed = false;
     try {
       for await (const chunk of body) {
@@ -353,13 +395,14 @@ export interface SweptIncoming {
   bytes: number;
 }
 
-/** Hash and measure a local file without loading it into memory. */
+/** Hash and measure a local file without loading it into memory (its last `suffixBytes` are kept too). */
 export async function hashFile(
   path: string,
   prefixBytes: number,
+  suffixBytes = 0,
 ): Promise<Omit<StoredBody, "path">> {
   const file = await Deno.open(path, { read: true });
-  const digest = new BodyDigest(prefixBytes);
+  const digest = new BodyDigest(prefixBytes, suffixBytes);
   for await (const chunk of file.readable) digest.update(chunk);
   return digest.result();
 }

@@ -4,20 +4,27 @@
  * @module
  */
 
-const SPECIAL = /[\\\t\n\r]/;
+// NUL is here so that the check costs nothing more: it has no COPY escape.
+const SPECIAL = /[\\\t\n\r\0]/;
 
-/** Escape one value (`null` becomes `\N`). */
+/**
+ * Escape one value (`null` becomes `\N`).
+ *
+ * @throws {RangeError} for a value holding U+0000, which PostgreSQL text
+ * cannot store (callers reject or make such values storable first; sent, it
+ * would fail the whole COPY with no reason given)
+ */
 export function copyValue(v: string | number | null): string {
   if (v === null) return "\\N";
   if (typeof v === "number") return String(v);
   if (!SPECIAL.test(v)) return v;
-  return v.replace(
-    /[\\\t\n\r]/g,
-    (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"),
-  );
+  return v.replace(/[\\\t\n\r\0]/g, (c) => {
+    if (c === "\0") throw new RangeError("a NUL character cannot be sent to PostgreSQL text");
+    return c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r";
+  });
 }
 
-/** Whether `text` holds a character that COPY text format must escape. */
+/** Whether `text` holds a character that COPY text format must escape (or cannot carry: NUL). */
 export function needsEscape(text: string): boolean {
   return SPECIAL.test(text);
 }

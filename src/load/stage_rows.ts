@@ -7,11 +7,14 @@
  * @module
  */
 import { type CsvRecord, readCsvRecords } from "../parse/csv_records.ts";
+import { INVALID_UTF8, storableText, Utf8Text } from "../parse/utf8_text.ts";
 import {
   convertRow,
   HeaderError,
   type HeaderMap,
   mapHeader,
+  nulReason,
+  type RowResult,
   type RowValues,
 } from "../parse/capacity_row.ts";
 import { CAPACITY_COLUMNS } from "../parse/capacity_layout.ts";
@@ -103,6 +106,12 @@ export function directSink(o: {
 /**
  * Yield COPY text chunks from `bytes` through `sink`.
  *
+ * Every string that reaches the database is storable in text: a row whose
+ * loaded values hold a NUL character is rejected (see {@linkcode nulReason}),
+ * and raw lines (kept for quarantine) have NUL written as U+2400 and invalid
+ * UTF-8 as U+FFFD (see {@linkcode storableText}). Bytes that are not valid
+ * UTF-8 reject their row; an encoded U+FFFD in the file is data.
+ *
  * @throws {HeaderError} when the header is missing, unreadable or lacks a required column
  */
 export async function* copyLines(
@@ -111,31 +120,25 @@ export async function* copyLines(
   sink: RowSink,
 ): AsyncGenerator<string> {
   let header: HeaderMap | undefined;
+  let names: readonly string[] = [];
   let out = "";
-  for await (const batch of readCsvRecords(bytes)) {
-    for (const rec of batch) {
+  const text = new Utf8Text();
+  for await (const batch of readCsvRecords(bytes, { decoder: text })) {
+    for (let rec of batch) {
       if (!header) {
-        if (rec.fields === null) {
-          throw new HeaderError(`line ${rec.line}: unreadable header: ${rec.error}`);
-        }
-        header = mapHeader(rec.fields);
+        [header, names] = readHeader(rec);
         stats.extraHeaders = [...header.extra];
         continue;
       }
       stats.rowsRead++;
-      let reason: string | undefined;
-      if (rec.fields === null) reason = rec.error;
-      else if (rec.raw.includes("\uFFFD")) reason = "not valid UTF-8";
-      else {
-        const r = convertRow(rec.fields, header);
-        if (r.ok) {
-          out += sink.good(rec, r.values, !needsEscape(rec.raw));
-          continue;
-        }
-        reason = r.reason;
+      const r = checkRecord(rec, header, names, text);
+      if (text.nul || text.invalid) rec = { ...rec, raw: storableText(rec.raw) };
+      if (r.ok) {
+        out += sink.good(rec, r.values, !needsEscape(rec.raw));
+        continue;
       }
       stats.rejected++;
-      out += sink.bad({ line: rec.line, raw: rec.raw, reason: reason ?? "unreadable record" });
+      out += sink.bad({ line: rec.line, raw: rec.raw, reason: r.reason });
     }
     if (out.length >= FLUSH_CHARS) {
       yield out;
@@ -144,4 +147,44 @@ export async function* copyLines(
   }
   if (!header) throw new HeaderError("no header line: the file is empty");
   if (out.length > 0) yield out;
+}
+
+/**
+ * The header record, matched, and its names by field index. Its fields are
+ * made storable first: a `HeaderError` quoting them ends up in the ledger.
+ */
+function readHeader(rec: CsvRecord): [HeaderMap, string[]] {
+  if (rec.fields === null) {
+    throw new HeaderError(`line ${rec.line}: unreadable header: ${storableText(rec.error ?? "")}`);
+  }
+  const safe = rec.fields.map((f) => (f === null ? null : storableText(f)));
+  return [mapHeader(safe), safe.map((f) => f ?? "")];
+}
+
+/**
+ * One record's verdict. The byte-level checks run only once the decoder has
+ * met what they look for (its flags are sticky, and set before the records
+ * they concern are read), so a clean file pays nothing for them.
+ */
+function checkRecord(
+  rec: CsvRecord,
+  header: HeaderMap,
+  names: readonly string[],
+  text: Utf8Text,
+): RowResult {
+  const fields = rec.fields;
+  if (fields === null) return { ok: false, reason: rec.error ?? "unreadable record" };
+  if (text.invalid && fields.some((f) => f !== null && f.includes(INVALID_UTF8))) {
+    return { ok: false, reason: invalidUtf8(fields, names) };
+  }
+  const nul = text.nul ? nulReason(fields, header) : undefined;
+  return nul === undefined ? convertRow(fields, header) : { ok: false, reason: nul };
+}
+
+/** Why a record holding invalid UTF-8 is rejected, naming the first field that does. */
+function invalidUtf8(fields: readonly (string | null)[], names: readonly string[]): string {
+  const i = fields.findIndex((f) => f !== null && f.includes(INVALID_UTF8));
+  const name = names[i];
+  const where = name === undefined ? `field ${i + 1}` : `column "${name}" (field ${i + 1})`;
+  return `${where}: bytes that are not valid UTF-8 (shown as U+FFFD in raw_line)`;
 }

@@ -122,11 +122,39 @@ const CHECKS: readonly Check[] = CAPACITY_COLUMNS.map((col) => ({
 }));
 
 /**
+ * PostgreSQL text cannot hold U+0000 (in a UTF-8 database, the only character
+ * it cannot store): one in a loaded column would make the server refuse the
+ * whole COPY, so its row is rejected instead.
+ *
+ * Apart from {@linkcode convertRow} because it is rare and not free (searching
+ * every text value costs a large file a few percent of its parse time):
+ * callers run it only when the text may hold a NUL (the decoder has seen one).
+ *
+ * @returns why the row is rejected, naming the first loaded column holding a
+ * NUL, or `undefined` (also for a row of the wrong width, which
+ * {@linkcode convertRow} reports)
+ */
+export function nulReason(fields: readonly (string | null)[], map: HeaderMap): string | undefined {
+  if (fields.length !== map.width) return undefined;
+  for (let c = 0; c < CHECKS.length; c++) {
+    const idx = map.indexes[c];
+    const v = fields[idx];
+    if (v !== null && v.indexOf("\0") >= 0) {
+      return `column "${CHECKS[c].col.header}" (field ${
+        idx + 1
+      }): contains a NUL character, which PostgreSQL text cannot store`;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Convert one record's fields into typed values.
  *
  * Quantities: an empty field (quoted or not) is `null`, never 0; anything else
  * must be a non-negative whole number. Codes must be one of the layout's
- * values. Text is kept verbatim (leading and doubled spaces included).
+ * values. Text is kept verbatim (leading and doubled spaces included). NUL
+ * characters are not looked for: see {@linkcode nulReason}.
  */
 export function convertRow(fields: readonly (string | null)[], map: HeaderMap): RowResult {
   if (fields.length !== map.width) {

@@ -14,7 +14,7 @@ import type { Logger } from "../log/logger.ts";
 import { ArchiveError, hashFile, type RawArchive } from "../archive/raw_archive.ts";
 import { safeUrl } from "../log/redact.ts";
 import { isTerminal } from "../domain/errors.ts";
-import { classifyBody, SNIFF_BYTES } from "../source/classify.ts";
+import { classifyBody, SNIFF_BYTES, truncationReason } from "../source/classify.ts";
 import { fetchToArchive } from "../source/fetcher.ts";
 import { buildIpostUrl } from "../source/ipost.ts";
 import { CAPACITY_TABLE, LoadError, loadFile } from "../load/load_file.ts";
@@ -145,6 +145,9 @@ export async function processPair(ctx: PipelineContext, job: PairJob): Promise<P
       onAttempt: (a) => ctx.observer?.fetchAttempt?.(job.source.asset, a.outcome, a.seconds),
       onRetry: (r) =>
         log.warn("fetch.retry", { attempt: r.attempt, delay_ms: r.delayMs, reason: r.reason }),
+      // A capacity CSV cut short must not load as a smaller file: fetch it again.
+      complete: (b) =>
+        truncationReason({ prefix: b.prefix, suffix: b.suffix, totalBytes: b.bytes }),
     });
     await ctx.archive.recordRequest(fetched.sha256, {
       url: shown,

@@ -25,7 +25,7 @@ import { SNIFF_BYTES } from "./classify.ts";
 import { backoffDelay, parseRetryAfter } from "./backoff.ts";
 
 /** Why a fetch failed for good. */
-export type FetchFailure = "http" | "network" | "timeout" | "too_large";
+export type FetchFailure = "http" | "network" | "timeout" | "too_large" | "truncated";
 
 /**
  * A fetch that failed after all its attempts (or at once, for a permanent
@@ -80,7 +80,7 @@ export interface Fetched extends StoredBody {
 
 /** One attempt's outcome, for metrics. */
 export interface AttemptReport {
-  /** `ok`, `http_<status>`, `network`, `timeout`, `too_large` or `archive_error`. */
+  /** `ok`, `http_<status>`, `network`, `timeout`, `too_large`, `truncated` or `archive_error`. */
   outcome: string;
   /** Wall time of the attempt, in seconds. */
   seconds: number;
@@ -115,6 +115,13 @@ export interface FetchOptions {
    * to hold back every request to that host.
    */
   onThrottled?: (url: string, delayMs: number) => void;
+  /**
+   * Judges a stored body whole: returns why it is incomplete (a body cut
+   * short by a `Content-Length` shorter than the file, say), or `undefined`.
+   * An incomplete body fails its attempt like a network error
+   * (`truncated body: <why>`), and is retried. Default: every body is whole.
+   */
+  complete?: (body: StoredBody) => string | undefined;
 }
 
 /** Why one attempt failed, when another may succeed; the final {@linkcode FetchError}'s cause. */
@@ -164,6 +171,7 @@ async function storeBody(
     return await opts.archive.store(tagReadErrors(body ?? new Blob([]).stream()), {
       maxBytes: opts.http.maxBodyBytes,
       prefixBytes: SNIFF_BYTES,
+      suffixBytes: opts.complete ? SNIFF_BYTES : 0,
     });
   } catch (e) {
     if (e instanceof BodyReadError) throw e.cause;
@@ -251,6 +259,11 @@ async function attemptOnce(opts: FetchOptions, attempt: number): Promise<Attempt
     const headers: Record<string, string> = {};
     res.headers.forEach((v, k) => (headers[k] = v));
     const stored = await storeBody(opts, res.body);
+    const incomplete = opts.complete?.(stored);
+    if (incomplete !== undefined) {
+      report("truncated");
+      return { failed: new AttemptFailed(`truncated body: ${incomplete}`, "truncated") };
+    }
     report("ok");
     return {
       stored: { ...stored, status: res.status, headers, attempts: attempt, fetchedAt: new Date() },

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { copyRow, copyValue } from "../../src/load/copy_text.ts";
+import { copyRow, copyValue, needsEscape } from "../../src/load/copy_text.ts";
 
 Deno.test("copyValue: null is \\N", () => {
   assert.equal(copyValue(null), "\\N");
@@ -34,4 +34,10 @@ Deno.test("copyRow: tab-separated, newline-terminated, nulls as \\N", () => {
   assert.equal(copyRow([]), "\n");
   assert.equal(copyRow([null]), "\\N\n");
   assert.equal(copyRow(["x\ny", "c:\\dir"]), "x\\ny\tc:\\\\dir\n");
+});
+
+Deno.test("copyValue: a NUL character is refused, never sent to fail the COPY unexplained", () => {
+  assert.throws(() => copyValue("a\0b"), RangeError);
+  assert.throws(() => copyRow(["ok", "a\0b"], false), RangeError);
+  assert.equal(needsEscape("a\0b"), true, "so a row holding one is never sent as plain");
 });

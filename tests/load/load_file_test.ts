@@ -514,3 +514,130 @@ Deno.test("loader: more bad rows than a direct load keeps in memory go through s
     assert.ok(steps.includes("duplicates"), steps.join(","));
   });
 });
+
+/** The published header line, without its CRLF. */
+const TW_HEADER_LINE =
+  '"Loc","Loc Zn","Loc Name","Loc Purp Desc","Loc/QTI","Flow Ind","DC","OPC","TSQ","OAC",' +
+  '"IT","Auth Overrun Ind","Nom Cap Exceed Ind","All Qty Avail","Qty Reason"';
+
+/** A valid row for loc `700000 + i`, with an optional name and reason. */
+function twLine(i: number, name = `P ${i}`, reason = ""): string {
+  return `"${
+    700000 + i
+  }","WEST TEXAS","${name}","MQ","DPQ","D","10","10","0","10","N","N","N","Y","${reason}"`;
+}
+
+/** `lines` joined into a file, as bytes, with `edit` applied to the encoded bytes. */
+function fileOf(lines: string[], edit?: (bytes: Uint8Array) => Uint8Array): Uint8Array {
+  const bytes = new TextEncoder().encode(lines.join("\r\n") + "\r\n");
+  return edit ? edit(bytes) : bytes;
+}
+
+const quarantined = (t: TestDatabase, day: string) =>
+  t.db.query<{ line_no: number; raw_line: string; reason: string }>(
+    "SELECT line_no, raw_line, reason FROM staging.quarantine WHERE gas_day = $1 ORDER BY line_no",
+    [day],
+  );
+
+Deno.test("loader: a NUL byte quarantines its row, inside the sniff window or past it; the file loads", async () => {
+  await withDb(async (t) => {
+    // 2,000 rows (~200 KB): a NUL in line 4, well inside the first 64 KiB, and
+    // one in line 1,901, far past it.
+    const lines = [TW_HEADER_LINE, ...Array.from({ length: 2_000 }, (_, i) => twLine(i))];
+    lines[3] = twLine(2, "BAD\0NAME");
+    lines[1900] = twLine(1899, "P 1899", "late\0reason");
+    const first = fileOf(lines);
+    assert.ok(first.indexOf(0) < 64 * 1024 && first.lastIndexOf(0) > 64 * 1024);
+    const nul = (col: string, field: number) =>
+      `column "${col}" (field ${field}): contains a NUL character, which PostgreSQL text cannot store`;
+    // A new pair (direct COPY), then a revision of it (staged merge): one more row.
+    const revised = fileOf([...lines, twLine(5000)]);
+    const loadIds: number[] = [];
+    for (const [bytes, read] of [[first, 2_000], [revised, 2_001]] as const) {
+      const r = await loadFile(t.db, request(bytes));
+      assert.equal(r.status, "loaded");
+      if (r.status !== "loaded") return;
+      assert.equal(r.counts.rowsRead, read);
+      assert.equal(r.counts.quarantined, 2);
+      assert.equal((await rows(t)).length, read - 2);
+      loadIds.push(r.loadId);
+      const q = await t.db.query<{ line_no: number; raw_line: string; reason: string }>(
+        "SELECT line_no, raw_line, reason FROM staging.quarantine WHERE load_id = $1 ORDER BY line_no",
+        [r.loadId],
+      );
+      assert.deepEqual(q.map((x) => [x.line_no, x.reason]), [
+        [4, nul("Loc Name", 3)],
+        [1901, nul("Qty Reason", 15)],
+      ]);
+      // The raw line is stored with the NUL shown as U+2400, everything else verbatim.
+      assert.equal(q[0].raw_line, lines[3].replace("\0", "\u2400"));
+      assert.equal(q[1].raw_line, lines[1900].replace("\0", "\u2400"));
+    }
+    assert.notEqual(loadIds[0], loadIds[1]);
+  });
+});
+
+Deno.test("loader: a NUL in a column that is not loaded does no harm, even where raw lines are kept", async () => {
+  await withDb(async (t) => {
+    // An extra column carries a NUL; a duplicated key forces the careful pass,
+    // which stages every raw line.
+    const header = `${TW_HEADER_LINE},"Comment"`;
+    const lines = [header, `${twLine(1)},"a\0b"`, `${twLine(2)},""`, `${twLine(2)},""`];
+    const r = await loadFile(t.db, request(fileOf(lines)));
+    assert.equal(r.status, "loaded");
+    if (r.status !== "loaded") return;
+    assert.deepEqual([r.counts.inserted, r.counts.quarantined], [1, 2]);
+    assert.deepEqual((await rows(t)).map((x) => x.loc), ["700001"]);
+    // A malformed record holding a NUL keeps its raw text, made storable.
+    const bad = [TW_HEADER_LINE, twLine(1), `"7\0"x,"y"`];
+    const b = await loadFile(t.db, request(fileOf(bad), { gasDay: "2024-02-05" }));
+    assert.equal(b.status, "loaded");
+    const [q] = await quarantined(t, "2024-02-05");
+    assert.equal(q.raw_line, '"7\u2400"x,"y"');
+    assert.match(q.reason, /after a closing quote/);
+  });
+});
+
+Deno.test("loader: an encoded U+FFFD loads as is; only bytes that are not UTF-8 quarantine their row", async () => {
+  await withDb(async (t) => {
+    const lines = [TW_HEADER_LINE, twLine(1, "CAF\uFFFD NAME"), twLine(2, "BADxBYTE"), twLine(3)];
+    // Line 3: the x becomes 0xFF, which no UTF-8 text contains.
+    const bytes = fileOf(lines, (b) => {
+      const at = new TextEncoder().encode(lines.slice(0, 2).join("\r\n") + "\r\n").length +
+        lines[2].indexOf("x");
+      assert.equal(b[at], 0x78);
+      b[at] = 0xff;
+      return b;
+    });
+    const r = await loadFile(t.db, request(bytes));
+    assert.equal(r.status, "loaded");
+    if (r.status !== "loaded") return;
+    assert.deepEqual([r.counts.inserted, r.counts.quarantined], [2, 1]);
+    const stored = await rows(t);
+    assert.deepEqual(stored.map((x) => [x.loc, x.loc_name]), [
+      ["700001", "CAF\uFFFD NAME"],
+      ["700003", "P 3"],
+    ]);
+    const [q] = await quarantined(t, "2024-02-01");
+    assert.equal(q.line_no, 3);
+    assert.equal(
+      q.reason,
+      'column "Loc Name" (field 3): bytes that are not valid UTF-8 (shown as U+FFFD in raw_line)',
+    );
+    assert.equal(q.raw_line, lines[2].replace("x", "\uFFFD"));
+  });
+});
+
+Deno.test("loader: a CR-only file loads with the right line numbers", async () => {
+  await withDb(async (t) => {
+    const lines = [TW_HEADER_LINE, twLine(1), twLine(2, "BAD", ""), twLine(3)];
+    lines[2] = lines[2].replace('"10","10","0"', '"-1","10","0"');
+    const text = lines.join("\r") + "\r";
+    const r = await loadFile(t.db, request(new TextEncoder().encode(text)));
+    assert.equal(r.status, "loaded");
+    if (r.status !== "loaded") return;
+    assert.deepEqual([r.counts.rowsRead, r.counts.inserted, r.counts.quarantined], [3, 2, 1]);
+    const [q] = await quarantined(t, "2024-02-01");
+    assert.deepEqual([q.line_no, q.raw_line], [3, lines[2]]);
+  });
+});

@@ -4,6 +4,7 @@ import {
   HeaderError,
   type HeaderMap,
   mapHeader,
+  nulReason,
 } from "../../src/parse/capacity_row.ts";
 import {
   CAPACITY_COLUMNS,
@@ -407,4 +408,33 @@ Deno.test("convertRow: text is kept verbatim (leading space, doubled inner space
   assert.equal(v[2], " EL PASO  NATURAL, GAS");
   assert.equal(v[14], " reason  text ");
   assert.equal(valuesOf(withCell(2, null))[2], null);
+});
+
+Deno.test("nulReason: a NUL character in any loaded column rejects the row, naming the column", () => {
+  const nul = (name: string) =>
+    `column "${name}" (field ${
+      HEADER.indexOf(name) + 1
+    }): contains a NUL character, which PostgreSQL text cannot store`;
+  assert.equal(nulReason(withCell(2, "BRAVO\0LEA"), MAP), nul("Loc Name"));
+  assert.equal(nulReason(withCell(0, "\0"), MAP), nul("Loc"));
+  assert.equal(nulReason(withCell(14, "late\0"), MAP), nul("Qty Reason"));
+  // In a code or quantity too: the NUL is named rather than the expected shape.
+  assert.equal(nulReason(withCell(6, "55\x0000"), MAP), nul("DC"));
+  assert.equal(nulReason(withCell(10, "Y\0"), MAP), nul("IT"));
+  // The first one, in layout order.
+  assert.equal(
+    nulReason(withCell(2, "a\0").map((v, i) => (i === 14 ? "b\0" : v)), MAP),
+    nul("Loc Name"),
+  );
+  assert.equal(nulReason(ROW, MAP), undefined);
+  // Reordered columns: the field number is the file's.
+  const map = mapHeader(["Comment", ...HEADER]);
+  assert.equal(
+    nulReason(["ignored", ...withCell(2, "A\0")], map),
+    'column "Loc Name" (field 4): contains a NUL character, which PostgreSQL text cannot store',
+  );
+  // A column the layout does not load is not stored, so its NUL does no harm.
+  assert.equal(nulReason(["ignored\0", ...ROW], map), undefined);
+  // A row of the wrong width is convertRow's to report.
+  assert.equal(nulReason(withCell(2, "A\0").slice(0, 14), MAP), undefined);
 });

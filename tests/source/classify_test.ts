@@ -118,3 +118,39 @@ Deno.test("a body longer than the prefix with only a header in view is CSV", () 
     { kind: "csv" },
   );
 });
+
+Deno.test("a capacity CSV whose rows hold NUL bytes is CSV (the rows are the loader's problem)", () => {
+  const nulRow = ROW.replace("ALPHA FUEL", "ALPHA\0FUEL");
+  assert.deepEqual(classify(`${HEADER}\r\n${nulRow}\r\n${ROW}\r\n`), { kind: "csv" });
+  // A NUL in the header line itself does not hide the other headers.
+  assert.deepEqual(classify(`${HEADER.replace('"DC"', '"D\0C"')}\r\n${ROW}\r\n`), { kind: "csv" });
+  // Without a header line, NUL bytes still mean binary.
+  const binary = new Uint8Array([0x00, 0x01, ...new TextEncoder().encode(`${HEADER}\r\n`)]);
+  assert.equal(notPosted(classify(binary)), "binary body (contains NUL bytes)");
+});
+
+Deno.test("a header line longer than the sniff window is judged by the fields the window shows", () => {
+  // An extra column whose name alone is longer than the window.
+  const wide = `${HEADER},"${"x".repeat(SNIFF_BYTES + 10)}"`;
+  const body = `${wide}\r\n${ROW},"1"\r\n`;
+  assert.ok(new TextEncoder().encode(body).length > SNIFF_BYTES);
+  assert.deepEqual(classify(body), { kind: "csv" });
+  // Cut inside a quoted name: the cut field is left out, the whole ones count.
+  const cutInName = `"Loc","Loc Zn","${"y".repeat(SNIFF_BYTES)}`;
+  assert.deepEqual(classify(cutInName + '"\r\n' + ROW), { kind: "csv" });
+  // A long first line that names no header is still not a capacity CSV.
+  assert.match(notPosted(classify("z,".repeat(SNIFF_BYTES))), /^not a capacity CSV/);
+  // Two known names are needed among the whole fields: "Loc" plus a cut "Loc Zn…" is one.
+  assert.match(
+    notPosted(classify(`"Loc","Loc Zn${"y".repeat(SNIFF_BYTES)}"\r\n`)),
+    /^not a capacity CSV/,
+  );
+});
+
+Deno.test("CR-only line ends (old Mac files): CSV, and header only is still not posted", () => {
+  assert.deepEqual(classify(`${HEADER}\r${ROW}\r${ROW}\r`), { kind: "csv" });
+  assert.deepEqual(classify(`${HEADER}\r${ROW}`), { kind: "csv" });
+  for (const body of [`${HEADER}\r`, `${HEADER}\r\r`, `${HEADER}\r \r`]) {
+    assert.equal(notPosted(classify(body)), "header only, no rows", JSON.stringify(body.slice(-4)));
+  }
+});

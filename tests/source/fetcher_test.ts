@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { pairKey, startFakeIpost, TW_HEADER } from "../support/fake_ipost.ts";
 import { ArchiveError, RawArchive, type StoredBody } from "../../src/archive/raw_archive.ts";
 import { FetchError, type FetchOptions, fetchToArchive } from "../../src/source/fetcher.ts";
-import { classifyBody, SNIFF_BYTES } from "../../src/source/classify.ts";
+import { classifyBody, SNIFF_BYTES, truncationReason } from "../../src/source/classify.ts";
 import type { HttpConfig } from "../../src/config/schema.ts";
 import { createHash } from "node:crypto";
 
@@ -15,8 +15,8 @@ const HTTP: HttpConfig = {
   userAgent: "tec-pipeline-test",
 };
 const KEY = pairKey("TW", "2024-01-17", 0);
-const BODY = TW_HEADER +
-  '"1","Z","N","MQ","DPQ","D","1","1","0","1","N","N","N","Y",""\r\n';
+const ROW = '"1","Z","N","MQ","DPQ","D","1","1","0","1","N","N","N","Y",""\r\n';
+const BODY = TW_HEADER + ROW;
 
 async function setup() {
   const fake = startFakeIpost();
@@ -338,6 +338,79 @@ Deno.test("fetcher: a body that breaks while being stored is still a network err
         e instanceof FetchError && e.kind === "network" && /connection reset/.test(e.message),
     );
     assert.equal(calls, HTTP.retryAttempts);
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("fetcher: the kept suffix is the body's last SNIFF_BYTES bytes, whatever the chunking", async () => {
+  const s = await setup();
+  try {
+    const long = new TextEncoder().encode(
+      TW_HEADER + ROW.repeat(Math.ceil(3 * SNIFF_BYTES / ROW.length)) + "END",
+    );
+    const short = new TextEncoder().encode(BODY);
+    const whole = () => undefined;
+    for (const chunkBytes of [1000, 4093, SNIFF_BYTES + 1, 3 * SNIFF_BYTES]) {
+      s.fake.script(KEY, [{ kind: "csv", body: long, chunkBytes }]);
+      const a = await fetchToArchive(s.opts({ complete: whole }));
+      assert.deepEqual(a.suffix, long.subarray(long.length - SNIFF_BYTES), `chunks ${chunkBytes}`);
+    }
+    // A body shorter than the window is all suffix.
+    s.fake.script(KEY, [{ kind: "csv", body: short, chunkBytes: 5 }]);
+    assert.deepEqual((await fetchToArchive(s.opts({ complete: whole }))).suffix, short);
+    // Without a completeness check, nothing is kept.
+    s.fake.script(KEY, [{ kind: "csv", body: short }]);
+    assert.equal((await fetchToArchive(s.opts())).suffix.length, 0);
+  } finally {
+    await s.done();
+  }
+});
+
+/** The pipeline's own check, as process_pair wires it. */
+const complete = (b: StoredBody) =>
+  truncationReason({ prefix: b.prefix, suffix: b.suffix, totalBytes: b.bytes });
+
+Deno.test("fetcher: a body cut short by its Content-Length is retried, and fails as truncated if it stays so", async () => {
+  const s = await setup();
+  try {
+    const whole = new TextEncoder().encode(BODY + ROW.repeat(3));
+    // The last row is cut inside its quoted "MQ".
+    const cut = whole.length - ROW.length + ROW.indexOf('"MQ"') + 2;
+    s.fake.script(KEY, [{ kind: "short_length", body: whole, contentLength: cut }]);
+    const outcomes: string[] = [];
+    await assert.rejects(
+      () => fetchToArchive(s.opts({ complete, onAttempt: (a) => outcomes.push(a.outcome) })),
+      (e: unknown) =>
+        e instanceof FetchError && e.kind === "truncated" &&
+        /^truncated body: the last line ends inside a quoted field/.test(e.message) &&
+        e.attempts === HTTP.retryAttempts,
+    );
+    assert.equal(s.fake.count(KEY), HTTP.retryAttempts);
+    assert.deepEqual(outcomes, Array(HTTP.retryAttempts).fill("truncated"));
+    assert.equal(s.sleeps.length, HTTP.retryAttempts - 1);
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("fetcher: a truncated answer followed by the whole file: the whole file is returned", async () => {
+  const s = await setup();
+  try {
+    const whole = new TextEncoder().encode(BODY + ROW.repeat(3));
+    // Cut between two fields of the last row, after its 13th.
+    const cut = whole.length - ROW.length + ROW.indexOf(',"Y",""');
+    s.fake.script(KEY, [
+      { kind: "short_length", body: whole, contentLength: cut },
+      { kind: "csv", body: whole },
+    ]);
+    const retries: string[] = [];
+    const r = await fetchToArchive(s.opts({ complete, onRetry: (x) => retries.push(x.reason) }));
+    assert.equal(r.attempts, 2);
+    assert.equal(r.bytes, whole.length);
+    assert.deepEqual(await Deno.readFile(r.path), whole);
+    assert.equal(retries.length, 1);
+    assert.match(retries[0], /^truncated body: the last line has 13 of the header's 15 fields/);
   } finally {
     await s.done();
   }

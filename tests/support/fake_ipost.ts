@@ -18,7 +18,13 @@ export type FakeReply =
   | { kind: "header_only" }
   | { kind: "garbage" }
   | { kind: "oversize"; bytes: number }
-  | { kind: "slow_body"; body: string; delayMs: number };
+  | { kind: "slow_body"; body: string; delayMs: number }
+  /**
+   * A `Content-Length` shorter than the body: every byte of `body` is sent,
+   * but the client reads only the first `contentLength` (a file cut short
+   * that still looks like a whole HTTP answer).
+   */
+  | { kind: "short_length"; body: string | Uint8Array; contentLength: number };
 
 /** A request the server saw. */
 export interface SeenRequest {
@@ -211,6 +217,23 @@ async function answer(
         },
       });
       return csv(stream, reply.contentType);
+    }
+    case "short_length": {
+      const bytes = typeof reply.body === "string"
+        ? new TextEncoder().encode(reply.body)
+        : reply.body;
+      // A stream: given a whole buffer, Deno.serve would set the true length itself.
+      const stream = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(bytes);
+          onDone();
+          c.close();
+        },
+      });
+      return new Response(stream, {
+        status: 200,
+        headers: { "content-type": "text/csv", "content-length": String(reply.contentLength) },
+      });
     }
     case "status":
       return new Response(reply.body ?? `error ${reply.status}`, {
