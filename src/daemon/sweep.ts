@@ -161,15 +161,19 @@ async function lookAt(s: SweepContext, token: string, w: Work, report: SweepRepo
     previousAttempts: claim.attempts,
   };
   const next = new Date(clock.now().getTime() + nextDelaySeconds(look, ctx.config.daemon) * 1000);
-  await recordLook(ctx.db, {
-    ...where,
-    status: statusAfter(outcome.status, claim.status),
-    attempts: attemptsAfter(look),
-    checkedAt: clock.now(),
-    nextCheckAt: next,
-    sha256: outcome.sha256,
-    error: outcome.reason,
-  }).then(
+  const record = () =>
+    recordLook(ctx.db, {
+      ...where,
+      status: statusAfter(outcome.status, claim.status),
+      attempts: attemptsAfter(look),
+      checkedAt: clock.now(),
+      nextCheckAt: next,
+      sha256: outcome.sha256,
+      error: outcome.reason,
+    });
+  // The database may be what just failed (a restart, a dropped connection):
+  // try again for a little while, or the pair waits for its lease to lapse.
+  await retryBriefly(record, clock, s.stop).then(
     (ours) => {
       // The lease lapsed (renewals failed) and another poller holds the pair:
       // its own look will be stored.
@@ -177,6 +181,20 @@ async function lookAt(s: SweepContext, token: string, w: Work, report: SweepRepo
     },
     (e) => ctx.log.warn("sweep.record_failed", { ...fields, reason: (e as Error).message }),
   );
+}
+
+/** Attempts of {@linkcode retryBriefly}, 0.5 s apart and doubling: about 15 s in all. */
+const RECORD_ATTEMPTS = 5;
+
+async function retryBriefly<T>(fn: () => Promise<T>, clock: Clock, stop: AbortSignal): Promise<T> {
+  for (let attempt = 1, delay = 500;; attempt++, delay *= 2) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (attempt >= RECORD_ATTEMPTS || stop.aborted) throw e;
+      await clock.sleep(delay, stop).catch(() => {});
+    }
+  }
 }
 
 /** The first gas day of the polling window at `now`. */

@@ -33,7 +33,9 @@ import {
 type Types = {};
 type Sql = postgres.Sql<Types>;
 type TxSql = postgres.TransactionSql<Types>;
-type Pending = { cancel(): unknown; then(f: () => void, r: () => void): unknown };
+/** A postgres.js query: a promise whose `state`, once sent, names its backend (not typed upstream). */
+type Pending = PromiseLike<unknown>;
+type BackendKey = { pid: number; secret: number };
 
 /** A service answered on the database port, but not as PostgreSQL. */
 export class NotPostgresError extends Error {
@@ -96,6 +98,27 @@ export function toDatabaseError(e: unknown, timeouts?: TimeoutSettings): unknown
   return e;
 }
 
+/**
+ * Ask the server to cancel what backend `pid` is doing: the protocol's
+ * CancelRequest, on a connection of its own. postgres.js's own `cancel()`
+ * gives up on a COPY once its stream is handed over (the query no longer
+ * counts as active), though the server may still be busy with it.
+ */
+function sendCancel(address: { host: string; port: number }, s: BackendKey) {
+  const msg = new DataView(new ArrayBuffer(16));
+  msg.setInt32(0, 16);
+  msg.setInt32(4, 80877102);
+  msg.setInt32(8, s.pid);
+  msg.setUint32(12, s.secret);
+  const socket = net.connect(
+    address.port,
+    address.host,
+    () => socket.end(new Uint8Array(msg.buffer)),
+  );
+  socket.on("error", () => {});
+  socket.setTimeout(5000, () => socket.destroy());
+}
+
 /** Statements in flight, so that a hard stop can cancel them on the server. */
 class Inflight {
   readonly #all = new Set<Pending>();
@@ -106,14 +129,13 @@ class Inflight {
     q.then(done, done);
     return q;
   }
-  cancelAll(): void {
+  cancelAll(address: { host: string; port: number }): void {
+    const backends = new Map<number, BackendKey>();
     for (const q of this.#all) {
-      try {
-        q.cancel();
-      } catch {
-        // Already settled, or its connection is gone: nothing to cancel.
-      }
+      const state = (q as { state?: BackendKey | null }).state;
+      if (state) backends.set(state.pid, state);
     }
+    for (const s of backends.values()) sendCancel(address, s);
   }
 }
 
@@ -232,6 +254,13 @@ function socketFactory(timeoutMs: number) {
     });
 }
 
+/** Where the server listens, from the settings. */
+function serverAddress(c: DatabaseConfig): { host: string; port: number } {
+  if (!c.url) return { host: c.host, port: c.port };
+  const u = new URL(c.url.reveal());
+  return { host: decodeURIComponent(u.hostname) || "127.0.0.1", port: Number(u.port || 5432) };
+}
+
 /** Options for {@linkcode connectPostgres}. */
 export interface ConnectOptions {
   /** Connection settings. */
@@ -318,7 +347,7 @@ export function connectPostgres(opts: ConnectOptions): Database & Queryable {
     async close(o?: { timeoutSeconds?: number }): Promise<void> {
       const timeout = o?.timeoutSeconds ?? 5;
       // A hard stop: the server ends what it is doing for us, now.
-      if (timeout === 0) inflight.cancelAll();
+      if (timeout === 0) inflight.cancelAll(serverAddress(c));
       await Promise.all([sql.end({ timeout }), probe?.end({ timeout: 0 })]);
     },
   };

@@ -84,6 +84,20 @@ function firstLine(text: string, more: boolean): FirstLine {
   return { text, fields: splitRecord(text), ended: true, rest: "" };
 }
 
+/** A first line with no whole field in the window that opens with a quoted, printable field. */
+function openField(first: FirstLine): boolean {
+  const whole = typeof first.fields === "string" ? 0 : first.fields.length;
+  if (whole !== 0 || first.text.charCodeAt(0) !== 0x22 || first.text.indexOf('"', 1) >= 0) {
+    return false;
+  }
+  for (let i = 1; i < first.text.length; i++) {
+    const c = first.text.charCodeAt(i);
+    // Tab, line feed, carriage return and the like are text; other controls are not.
+    if (c < 0x20 && (c < 0x09 || c > 0x0d)) return false;
+  }
+  return true;
+}
+
 function knownHeaders(fields: (string | null)[] | string): number {
   return typeof fields === "string"
     ? 0
@@ -114,6 +128,12 @@ export function classifyBody(opts: ClassifyOptions): BodyKind {
     return { kind: "not_posted", reason: "HTML page instead of CSV" };
   }
   const first = firstLine(trimmed, more);
+  if (!first.ended && openField(first)) {
+    // The window ends inside the header's first field (padded past 64 KiB):
+    // nothing to count yet, but a quoted field is how a header starts. The
+    // loader reads the whole header and fails loudly if it is not the layout.
+    return { kind: "csv" };
+  }
   if (knownHeaders(first.fields) >= 2) {
     if (!more && first.rest.trim() === "") {
       return { kind: "not_posted", reason: "header only, no rows" };

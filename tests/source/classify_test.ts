@@ -154,3 +154,18 @@ Deno.test("CR-only line ends (old Mac files): CSV, and header only is still not 
     assert.equal(notPosted(classify(body)), "header only, no rows", JSON.stringify(body.slice(-4)));
   }
 });
+
+Deno.test("a header whose first field alone is longer than the sniff window is CSV; binary is not", () => {
+  const field = `"Loc${" ".repeat(SNIFF_BYTES + 100)}"`;
+  const body = new TextEncoder().encode(`${field},"Loc Zn"\r\n"1","X"\r\n`);
+  assert.deepEqual(
+    classifyBody({ prefix: body.subarray(0, SNIFF_BYTES), totalBytes: body.length }),
+    { kind: "csv" },
+  );
+  const binary = new Uint8Array(SNIFF_BYTES + 10).fill(1);
+  binary[0] = 0x22;
+  assert.equal(
+    classifyBody({ prefix: binary.subarray(0, SNIFF_BYTES), totalBytes: binary.length }).kind,
+    "not_posted",
+  );
+});
