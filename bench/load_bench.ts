@@ -23,6 +23,7 @@ import { findCycle } from "../src/domain/cycles.ts";
 import { adminConfig } from "../tests/support/db.ts";
 import { connectPostgres } from "../src/db/postgres.ts";
 import type { Database } from "../src/db/database.ts";
+import { FAMILY_A } from "../src/reports/family_a/report.ts";
 
 interface SizeResult {
   rows: number;
@@ -95,6 +96,7 @@ async function child(rows: number, runs: number, shaA: string, shaB: string): Pr
     const timely = findCycle("timely")!;
     const req = (path: string, sha: string, force = false) => ({
       schema: "staging",
+      report: FAMILY_A,
       source: "bench",
       asset: "TW",
       gasDay: "2024-01-17",

@@ -15,6 +15,7 @@ import { findCycle } from "../src/domain/cycles.ts";
 import { addDays } from "../src/domain/gas_day.ts";
 import { adminConfig } from "../tests/support/db.ts";
 import { connectPostgres } from "../src/db/postgres.ts";
+import { FAMILY_A } from "../src/reports/family_a/report.ts";
 
 /** Rows of a real TW file (2024-01-17). */
 export const REAL_ROWS = 287;
@@ -112,6 +113,7 @@ export async function smallFiles(paths: string[]): Promise<SmallFilesResult> {
       const started = performance.now();
       const o = await loadFile(db, {
         schema: "staging",
+        report: FAMILY_A,
         source: "bench",
         asset: "TW",
         gasDay: addDays("2020-01-01", k),

@@ -17,16 +17,7 @@ import { ConfigError, type Problem, Reader, show } from "./validate.ts";
 import { LOG_LEVELS, type LogLevel } from "../log/levels.ts";
 export { LOG_LEVELS, type LogLevel };
 
-/** Reports the program knows how to fetch and load. */
-export const REPORTS = ["operationally-available"] as const;
-/** A report kind. */
-export type ReportKind = typeof REPORTS[number];
-
-/**
- * Request parameters that only the program sets, per request: a gas day or
- * cycle from anywhere else would mislabel every row of the file.
- */
-export const RESERVED_PARAMS: readonly string[] = ["f", "extension", "asset", "gasDay", "cycle"];
+import { findReport, reportIds } from "../reports/all.ts";
 
 /** Connection settings for PostgreSQL. */
 export interface DatabaseConfig {
@@ -79,7 +70,7 @@ export interface SourceConfig {
   /** Scheme, host and optional port of the ipost site. */
   baseUrl: string;
   /** Which report to fetch. */
-  report: ReportKind;
+  report: string;
   /** `searchType=` request parameter (`ALL` or `NOM`). */
   searchType: string;
   /** Cycles to poll by default. */
@@ -227,7 +218,7 @@ function readSource(s: Reader, i: number, before: readonly SourceConfig[]): Sour
       pattern: URL_BASE,
       expected: "an http(s) URL with host and no path, e.g. https://twtransfer.energytransfer.com",
     }).replace(/\/$/, ""),
-    report: s.oneOf("report", "operationally-available", REPORTS),
+    report: s.oneOf("report", "operationally-available", reportIds()),
     searchType: s.string("search_type", "ALL", {
       pattern: /^[A-Z]{1,10}$/,
       expected: "ALL or NOM",
@@ -238,7 +229,7 @@ function readSource(s: Reader, i: number, before: readonly SourceConfig[]): Sour
   };
   if (s.raw("asset") === undefined) s.fail("asset", "required: the pipeline's asset code, e.g. TW");
   for (const k of Object.keys(src.params)) {
-    if (RESERVED_PARAMS.includes(k)) {
+    if (findReport(src.report)?.reservedParams.includes(k)) {
       s.fail(`params.${k}`, "set by the program for each request; remove it from params");
     }
   }

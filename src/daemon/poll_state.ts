@@ -33,6 +33,8 @@ export interface ClaimOptions {
   schema: string;
   /** Source name. */
   source: string;
+  /** The source's report (a source has one; it completes the pair's identity). */
+  report: string;
   /** Asset code. */
   asset: string;
   /** Candidate pairs (due by the calendar). */
@@ -55,11 +57,11 @@ export async function claimDue(db: Queryable, o: ClaimOptions): Promise<Claimed[
   return await db.query<Claimed>(
     `INSERT INTO ${quoteIdent(o.schema)}.poll_state AS p
        (source, asset, gas_day, cycle, status, attempts, first_checked_at, last_checked_at,
-      next_check_at, claim_token)
+      next_check_at, claim_token, report)
      SELECT $1, $2, u.d::date, u.c, 'pending', 0, $5::timestamptz, $5::timestamptz,
-            $5::timestamptz + make_interval(secs => $6), $7::uuid
+            $5::timestamptz + make_interval(secs => $6), $7::uuid, $8
      FROM unnest($3::text[], $4::text[]) AS u(d, c)
-     ON CONFLICT (source, gas_day, cycle) DO UPDATE
+     ON CONFLICT (source, report, gas_day, cycle) DO UPDATE
        SET next_check_at = EXCLUDED.next_check_at, claim_token = EXCLUDED.claim_token
        WHERE p.next_check_at <= $5::timestamptz
      RETURNING to_char(p.gas_day, 'YYYY-MM-DD') AS "gasDay", p.cycle, p.status, p.attempts`,
@@ -71,6 +73,7 @@ export async function claimDue(db: Queryable, o: ClaimOptions): Promise<Claimed[
       o.now.toISOString(),
       o.leaseSeconds,
       o.token,
+      o.report,
     ],
   );
 }

@@ -110,6 +110,7 @@ async function claimAll(s: SweepContext, token: string, report: SweepReport): Pr
     const claimed = await claimDue(ctx.db, {
       schema: ctx.config.database.schema,
       source: source.name,
+      report: source.report,
       asset: source.asset,
       pairs: due.map((p) => ({ gasDay: p.gasDay, cycle: p.cycle.label })),
       now,

@@ -11,6 +11,7 @@ import m001 from "../../sql/001_init.sql" with { type: "text" };
 import m002 from "../../sql/002_poll_state.sql" with { type: "text" };
 import m003 from "../../sql/003_terminal_failures.sql" with { type: "text" };
 import m004 from "../../sql/004_claim_leases.sql" with { type: "text" };
+import m005 from "../../sql/005_pair_identity.sql" with { type: "text" };
 import { type Database, quoteIdent } from "./database.ts";
 
 /** One migration. */
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 2, name: "002_poll_state", sql: m002 },
   { version: 3, name: "003_terminal_failures", sql: m003 },
   { version: 4, name: "004_claim_leases", sql: m004 },
+  { version: 5, name: "005_pair_identity", sql: m005 },
 ]);
 
 /** sha256 of a migration's text, to detect edits after it was applied. */

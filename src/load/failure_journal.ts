@@ -15,8 +15,8 @@ import { type Failure, type LedgerKey, recordFailure } from "./ledger.ts";
 
 /** A failure waiting for the ledger. */
 export interface UnrecordedFailure {
-  /** The load it belongs to. */
-  key: LedgerKey;
+  /** The load it belongs to (`report` is absent in journals of earlier versions). */
+  key: Omit<LedgerKey, "report"> & { report?: string };
   /** What went wrong. */
   failure: Omit<Failure, "startedAt"> & { startedAt: string };
 }
@@ -71,7 +71,9 @@ export class FailureJournal {
     let done = 0;
     for (const p of all) {
       try {
-        await recordFailure(db, schema, p.key, {
+        // A journal written before reports were named holds family-A loads.
+        const key: LedgerKey = { ...p.key, report: p.key.report ?? "operationally-available" };
+        await recordFailure(db, schema, key, {
           ...p.failure,
           error: `${p.failure.error} (recorded when the database answered again)`,
           startedAt: new Date(p.failure.startedAt),

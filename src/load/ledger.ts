@@ -4,17 +4,11 @@
  * @module
  */
 import { type Queryable, quoteIdent } from "../db/database.ts";
+import type { PairKey } from "../domain/pair.ts";
+import { STAGE } from "./staging_sql.ts";
 
-/** Identity of a file load. */
-export interface LedgerKey {
-  /** Source name. */
-  source: string;
-  /** Asset code. */
-  asset: string;
-  /** Gas day. */
-  gasDay: string;
-  /** Cycle label. */
-  cycle: string;
+/** Identity of a file load: its pair, and the bytes. */
+export interface LedgerKey extends PairKey {
   /** URL fetched (or `file:` path replayed). */
   url: string;
   /** sha256 of the bytes. */
@@ -51,17 +45,27 @@ function table(schema: string): string {
   return `${quoteIdent(schema)}.load_ledger`;
 }
 
-/** The latest successful load of (asset, gas day, cycle), if any. */
+/** `source = $1 AND report = $2 AND gas_day = $3 AND cycle = $4`, on `alias`. */
+function pairWhere(alias: string): string {
+  return `${alias}.source = $1 AND ${alias}.report = $2 AND ${alias}.gas_day = $3 ` +
+    `AND ${alias}.cycle = $4`;
+}
+
+function pairParams(k: PairKey): unknown[] {
+  return [k.source, k.report, k.gasDay, k.cycle];
+}
+
+/** The latest successful load of the pair, if any. */
 export async function latestLoaded(
   db: Queryable,
   schema: string,
-  k: { asset: string; gasDay: string; cycle: string },
+  k: PairKey,
 ): Promise<LedgerRow | undefined> {
   const rows = await db.query<LedgerRow>(
-    `SELECT load_id::int AS load_id, sha256 FROM ${table(schema)}
-     WHERE asset = $1 AND gas_day = $2 AND cycle = $3 AND status = 'loaded'
-     ORDER BY load_id DESC LIMIT 1`,
-    [k.asset, k.gasDay, k.cycle],
+    `SELECT l.load_id::int AS load_id, l.sha256 FROM ${table(schema)} l
+     WHERE ${pairWhere("l")} AND l.status = 'loaded'
+     ORDER BY l.load_id DESC LIMIT 1`,
+    pairParams(k),
   );
   return rows[0];
 }
@@ -75,51 +79,137 @@ export interface FailedRow {
 }
 
 /**
- * The terminal failure of (asset, gas day, cycle) with these bytes, if one was
- * recorded after the pair's latest successful load: those bytes will fail the
- * same way again. A failure older than that load is ignored, so bytes that come
- * back after a good file get one fresh try.
+ * The terminal failure of the pair with these bytes, if one was recorded after
+ * the pair's latest successful load: those bytes will fail the same way again.
+ * A failure older than that load is ignored, so bytes that come back after a
+ * good file get one fresh try.
  */
 export async function terminalFailure(
   db: Queryable,
   schema: string,
-  k: { asset: string; gasDay: string; cycle: string; sha256: string },
+  k: PairKey & { sha256: string },
 ): Promise<FailedRow | undefined> {
   const rows = await db.query<FailedRow>(
     `SELECT f.load_id::int AS load_id, coalesce(f.error, 'failed') AS error FROM ${table(schema)} f
-     WHERE f.asset = $1 AND f.gas_day = $2 AND f.cycle = $3 AND f.sha256 = $4 AND f.terminal
+     WHERE ${pairWhere("f")} AND f.sha256 = $5 AND f.terminal
        AND f.load_id > coalesce((SELECT max(l.load_id) FROM ${table(schema)} l
-         WHERE l.asset = $1 AND l.gas_day = $2 AND l.cycle = $3 AND l.status = 'loaded'), 0)
+         WHERE ${pairWhere("l")} AND l.status = 'loaded'), 0)
      ORDER BY f.load_id DESC LIMIT 1`,
-    [k.asset, k.gasDay, k.cycle, k.sha256],
+    [...pairParams(k), k.sha256],
   );
   return rows[0];
 }
 
-/** Open a ledger row in state `loading`; returns its id. */
-export async function openLoad(db: Queryable, schema: string, k: LedgerKey): Promise<number> {
-  const rows = await db.query<{ load_id: number }>(
-    `INSERT INTO ${
-      table(schema)
-    } (source, asset, gas_day, cycle, url, sha256, bytes, status, forced)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'loading', $8) RETURNING load_id::int AS load_id`,
-    [k.source, k.asset, k.gasDay, k.cycle, k.url, k.sha256, k.bytes, k.forced],
-  );
-  return rows[0].load_id;
+/** What the ledger says of a pair before a load: its latest file, and a terminal failure of these bytes. */
+export interface PriorState {
+  /** Ledger id of the pair's latest successful load. */
+  latestId?: number;
+  /** sha256 of that load. */
+  latestSha?: string;
+  /** A terminal failure of these bytes newer than that load (see {@linkcode terminalFailure}). */
+  terminalId?: number;
+  /** Its reason. */
+  terminalError?: string;
 }
 
-/** Close a ledger row as `loaded` with its counts. */
-export async function finishLoad(
+/** {@linkcode latestLoaded} and {@linkcode terminalFailure} in one statement. */
+export async function priorState(
   db: Queryable,
   schema: string,
+  k: PairKey & { sha256: string },
+): Promise<PriorState> {
+  const [r] = await db.query<{
+    latest_id: number | null;
+    latest_sha: string | null;
+    terminal_id: number | null;
+    terminal_error: string | null;
+  }>(
+    `WITH latest AS (
+       SELECT l.load_id, l.sha256 FROM ${table(schema)} l
+       WHERE ${pairWhere("l")} AND l.status = 'loaded' ORDER BY l.load_id DESC LIMIT 1)
+     SELECT (SELECT load_id::int FROM latest) AS latest_id,
+            (SELECT sha256 FROM latest) AS latest_sha,
+            t.load_id::int AS terminal_id, t.error AS terminal_error
+     FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+       SELECT f.load_id, coalesce(f.error, 'failed') AS error FROM ${table(schema)} f
+       WHERE ${pairWhere("f")} AND f.sha256 = $5 AND f.terminal
+         AND f.load_id > coalesce((SELECT load_id FROM latest), 0)
+       ORDER BY f.load_id DESC LIMIT 1) AS t ON true`,
+    [...pairParams(k), k.sha256],
+  );
+  return {
+    latestId: r.latest_id ?? undefined,
+    latestSha: r.latest_sha ?? undefined,
+    terminalId: r.terminal_id ?? undefined,
+    terminalError: r.terminal_error ?? undefined,
+  };
+}
+
+/** A ledger id for a load about to be written (ids may skip: a rolled-back load spends one). */
+export async function nextLoadId(db: Queryable, schema: string): Promise<number> {
+  const [r] = await db.query<{ id: number }>(
+    "SELECT nextval(pg_get_serial_sequence($1, 'load_id'))::int AS id",
+    [table(schema)],
+  );
+  return r.id;
+}
+
+/** Where the quarantined rows of a load are: kept aside in memory, or in the staging table. */
+export type Quarantined = { rejected: readonly { line: number; raw: string; reason: string }[] } | {
+  staged: true;
+};
+
+/**
+ * Write a successful load's ledger row (id from {@linkcode nextLoadId}) and
+ * its quarantined rows, in one statement.
+ */
+export async function insertLoaded(
+  db: Queryable,
+  schema: string,
+  k: LedgerKey,
   loadId: number,
   c: LoadCounts,
+  q: Quarantined,
 ): Promise<void> {
+  const rows = "staged" in q
+    ? `FROM l, ${STAGE} s WHERE s.reason IS NOT NULL`
+    : `FROM l, unnest($16::int[], $17::text[], $18::text[]) AS s(line_no, raw_line, reason)`;
+  const params: unknown[] = [
+    loadId,
+    k.source,
+    k.report,
+    k.asset,
+    k.gasDay,
+    k.cycle,
+    k.url,
+    k.sha256,
+    k.bytes,
+    k.forced,
+    c.rowsRead,
+    c.inserted,
+    c.updated,
+    c.unchanged,
+    c.quarantined,
+  ];
+  if ("rejected" in q) {
+    params.push(
+      q.rejected.map((r) => r.line),
+      q.rejected.map((r) => r.raw),
+      q.rejected.map((r) => r.reason),
+    );
+  }
   await db.query(
-    `UPDATE ${table(schema)} SET status = 'loaded', rows_read = $2, inserted = $3, updated = $4,
-       unchanged = $5, quarantined = $6, finished_at = clock_timestamp()
-     WHERE load_id = $1`,
-    [loadId, c.rowsRead, c.inserted, c.updated, c.unchanged, c.quarantined],
+    `WITH l AS (
+       INSERT INTO ${table(schema)}
+         (load_id, source, report, asset, gas_day, cycle, url, sha256, bytes, status, forced,
+          rows_read, inserted, updated, unchanged, quarantined, finished_at)
+       OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'loaded', $10, $11, $12, $13, $14, $15,
+               clock_timestamp())
+       RETURNING load_id)
+     INSERT INTO ${quoteIdent(schema)}.quarantine
+       (load_id, source, report, asset, gas_day, cycle, sha256, line_no, raw_line, reason)
+     SELECT l.load_id, $2, $3, $4, $5::date, $6, $8, s.line_no, s.raw_line, s.reason ${rows}`,
+    params,
   );
 }
 
@@ -144,12 +234,13 @@ export async function recordFailure(
   f: Failure,
 ): Promise<number> {
   const rows = await db.query<{ load_id: number }>(
-    `INSERT INTO ${table(schema)} (source, asset, gas_day, cycle, url, sha256, bytes, status,
-       error, forced, started_at, finished_at, terminal)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'failed', $8, $9, $10, clock_timestamp(), $11)
+    `INSERT INTO ${table(schema)} (source, report, asset, gas_day, cycle, url, sha256, bytes,
+       status, error, forced, started_at, finished_at, terminal)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'failed', $9, $10, $11, clock_timestamp(), $12)
      RETURNING load_id::int AS load_id`,
     [
       k.source,
+      k.report,
       k.asset,
       k.gasDay,
       k.cycle,

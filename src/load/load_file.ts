@@ -1,58 +1,46 @@
 /**
- * Load one file into PostgreSQL, atomically and idempotently: one transaction
- * holds the pair lock, the ledger row, the COPY into staging, the quarantine
- * and the upsert. Any failure rolls all of it back and leaves a `failed`
+ * Load one file into its report's table, atomically and idempotently: one
+ * transaction holds the pair lock, the COPY, the quarantine, the upsert and
+ * the ledger row. Any failure rolls all of it back and leaves a `failed`
  * ledger row, so no partial file ever reaches the table.
  *
- * A failure the same bytes will hit again (a `TerminalError`, such
- * as a missing header) is recorded as terminal: until a file loads for the
- * pair, those bytes are answered `rejected` from the ledger, without loading
- * or writing anything.
+ * A failure the same bytes will hit again (a `TerminalError`, such as a
+ * missing header) is recorded as terminal: until a file loads for the pair,
+ * those bytes are answered `rejected` from the ledger, without loading or
+ * writing anything.
+ *
+ * Per-file cost is mostly round trips (a real file is 287 rows): the checks
+ * at the start go out together, pipelined on the transaction's connection
+ * (each still runs after the pair lock is held), and a clean new file is one
+ * COPY and one closing statement.
  *
  * @module
  */
-import { type Database, DatabaseError, type Transaction } from "../db/database.ts";
+import type { Database, Transaction } from "../db/database.ts";
+import { DatabaseError } from "../db/database.ts";
 import type { Cycle } from "../domain/cycles.ts";
 import type { IsoDate } from "../domain/gas_day.ts";
 import { isTerminal } from "../domain/errors.ts";
-import {
-  copyDirectSql,
-  copyStageSql,
-  countPairSql,
-  createStageSql,
-  insertFreshSql,
-  markDuplicatesSql,
-  mergeSql,
-  quarantineRowsSql,
-  quarantineSql,
-  STAGE,
-} from "./staging_sql.ts";
+import { type PairKey, pairLockName } from "../domain/pair.ts";
+import type { Report } from "../reports/report.ts";
+import { countPairSql } from "./staging_sql.ts";
 import {
   type Failure,
-  finishLoad,
-  latestLoaded,
   type LedgerKey,
   type LoadCounts,
-  openLoad,
+  nextLoadId,
+  priorState,
   recordFailure,
-  terminalFailure,
 } from "./ledger.ts";
-import {
-  copyLines,
-  directSink,
-  type Rejected,
-  type StageStats,
-  stagingSink,
-  TooManyRejected,
-} from "./stage_rows.ts";
-
-/** The table the capacity report lands in. */
-export const CAPACITY_TABLE = "operational_capacity";
+import { TooManyRejected } from "./stage_rows.ts";
+import { Empty, writeDirect, writeStaged, type Written } from "./write_paths.ts";
 
 /** What to load. */
 export interface LoadRequest {
   /** Schema of the program's tables. */
   schema: string;
+  /** Report the file is (its layout and table). */
+  report: Report;
   /** Source name. */
   source: string;
   /** Asset code. */
@@ -105,171 +93,97 @@ export class LoadError extends Error {
   }
 }
 
-class Empty extends Error {}
-
 /**
  * unique_violation, MERGE's "cannot affect row a second time", and a COPY
- * rejected without a reported cause (see `CopyRejectedError`).
+ * rejected without a reported cause (see `CopyRejectedError`): the careful
+ * pass finds and reports what it was.
  */
 const DUPLICATE_CODES = new Set(["23505", "21000", "25P02"]);
 
-interface WriteContext {
-  req: LoadRequest;
-  loadId: number;
-  pair: string[];
-  step: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
-}
-
-/** What one write pass did. */
-interface Written {
-  counts: LoadCounts;
-  extraHeaders: string[];
-}
-
-/** Rejected rows a direct load keeps in memory before it falls back to staging. */
-const DIRECT_REJECT_LIMIT = 10_000;
-
-/**
- * The pair holds no rows yet: COPY straight into the table, as fast as a plain
- * COPY, keeping the (normally few) rejected rows aside for quarantine. A
- * duplicate key in the file makes the server reject the COPY, and too many
- * rejected rows throw {@linkcode TooManyRejected}; either way the caller stages.
- */
-async function writeDirect(tx: Transaction, w: WriteContext): Promise<Written> {
-  const { req, loadId, pair, step } = w;
-  const stats: StageStats = { rowsRead: 0, rejected: 0, extraHeaders: [] };
-  const rejected: Rejected[] = [];
-  const sink = directSink({
+/** The pair of a request. */
+export function pairOf(req: LoadRequest): PairKey {
+  return {
+    source: req.source,
+    report: req.report.id,
     asset: req.asset,
     gasDay: req.gasDay,
     cycle: req.cycle.label,
-    loadId,
-    rejected,
-    limit: DIRECT_REJECT_LIMIT,
-  });
-  const bytes = await req.open();
-  await step(
-    "copy",
-    () => tx.copyIn(copyDirectSql(req.schema, CAPACITY_TABLE), copyLines(bytes, stats, sink)),
-  );
-  if (stats.rowsRead === 0) throw new Empty();
-  const [{ n: quarantined }] = await step(
-    "quarantine",
-    () =>
-      tx.query<{ n: number }>(quarantineRowsSql(req.schema), [
-        loadId,
-        ...pair,
-        req.sha256,
-        rejected.map((r) => r.line),
-        rejected.map((r) => r.raw),
-        rejected.map((r) => r.reason),
-      ]),
-  );
-  return {
-    counts: {
-      rowsRead: stats.rowsRead,
-      inserted: stats.rowsRead - quarantined,
-      updated: 0,
-      unchanged: 0,
-      quarantined,
-    },
-    extraHeaders: stats.extraHeaders,
   };
 }
 
-/**
- * Stage the file in a temporary table and merge it into the table. `careful`
- * keeps every raw line and quarantines duplicate keys first; without it the
- * merge fails on a duplicate and the caller retries carefully.
- */
-async function writeStaged(
-  tx: Transaction,
-  w: WriteContext & { careful: boolean },
-): Promise<Written> {
-  const { req, loadId, pair, step } = w;
-  await tx.query(createStageSql());
-  const stats: StageStats = { rowsRead: 0, rejected: 0, extraHeaders: [] };
-  const bytes = await req.open();
-  await step(
-    "copy",
-    () => tx.copyIn(copyStageSql(), copyLines(bytes, stats, stagingSink(w.careful))),
-  );
-  if (stats.rowsRead === 0) throw new Empty();
-  if (w.careful) await step("duplicates", () => tx.query(markDuplicatesSql()));
-  const [{ n: quarantined }] = await step(
-    "quarantine",
-    () => tx.query<{ n: number }>(quarantineSql(req.schema), [loadId, ...pair, req.sha256]),
-  );
-  const good = stats.rowsRead - quarantined;
-  const [{ n: before }] = await tx.query<{ n: number }>(
-    countPairSql(req.schema, CAPACITY_TABLE),
-    pair,
-  );
-  if (before === 0) {
-    // Nothing to match against: a plain insert is cheaper than MERGE.
-    const n = await step(
-      "insert",
-      () => tx.execute(insertFreshSql(req.schema, CAPACITY_TABLE), [...pair, loadId]),
-    );
-    return {
-      counts: { rowsRead: stats.rowsRead, inserted: n, updated: 0, unchanged: 0, quarantined },
-      extraHeaders: stats.extraHeaders,
-    };
-  }
-  // Temp tables are never auto-analysed; the merge join needs statistics.
-  await step("analyze", () => tx.query(`ANALYZE ${STAGE}`));
-  const written = await step(
-    "merge",
-    () => tx.execute(mergeSql(req.schema, CAPACITY_TABLE), [...pair, loadId]),
-  );
-  const [{ n: after }] = await tx.query<{ n: number }>(
-    countPairSql(req.schema, CAPACITY_TABLE),
-    pair,
-  );
-  const inserted = after - before;
+/** Key of the transaction-scoped advisory lock of a pair. */
+export function pairLockKey(pair: PairKey): string {
+  return pairLockName(pair);
+}
+
+function ledgerKey(req: LoadRequest): LedgerKey {
   return {
-    counts: {
-      rowsRead: stats.rowsRead,
-      inserted,
-      updated: written - inserted,
-      unchanged: good - written,
-      quarantined,
-    },
-    extraHeaders: stats.extraHeaders,
+    ...pairOf(req),
+    url: req.url,
+    sha256: req.sha256,
+    bytes: req.bytes,
+    forced: req.force ?? false,
   };
 }
 
-/**
- * Write the file optimistically first, under a savepoint: into an empty pair
- * by a direct COPY, into a filled one by a merge without the duplicate scan.
- * A duplicate key (or, for the direct COPY, any rejection or too many bad
- * rows) rolls that back, and the careful staged pass redoes it, quarantining
- * both copies of every duplicated key and reporting any other cause properly.
- */
-async function write(tx: Transaction, w: WriteContext): Promise<Written> {
-  const [{ n: present }] = await tx.query<{ n: number }>(
-    countPairSql(w.req.schema, CAPACITY_TABLE),
-    w.pair,
-  );
-  try {
-    return await tx.savepoint((sp) =>
-      present === 0 ? writeDirect(sp, w) : writeStaged(sp, { ...w, careful: false })
-    );
-  } catch (e) {
-    const retry = e instanceof TooManyRejected ||
-      (e instanceof DatabaseError && DUPLICATE_CODES.has(e.code));
-    if (!retry) throw e;
-    return await writeStaged(tx, { ...w, careful: true });
+async function lockPair(tx: Transaction, pair: PairKey, mode: "wait" | "skip"): Promise<boolean> {
+  if (mode === "wait") {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [pairLockKey(pair)]);
+    return true;
   }
-}
-
-/** Key of the transaction-scoped advisory lock of one (asset, gas day, cycle). */
-export function pairLockKey(asset: string, gasDay: string, cycle: string): string {
-  return `tec-pipeline:pair:${asset}:${gasDay}:${cycle}`;
+  const [r] = await tx.query<{ ok: boolean }>(
+    "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS ok",
+    [pairLockKey(pair)],
+  );
+  return r.ok;
 }
 
 /**
- * Load one file. See the module doc for the guarantees.
+ * One pass in one transaction. The lock, the "same bytes?" check, the pair's
+ * row count and a ledger id go out together: the server runs them in order,
+ * so the checks read what was committed before the lock was granted.
+ */
+async function attempt(tx: Transaction, req: LoadRequest, careful: boolean): Promise<LoadOutcome> {
+  const key = ledgerKey(req);
+  const pairParams = [req.asset, req.gasDay, req.cycle.label, req.source];
+  const [locked, prior, [{ n: present }], loadId] = await Promise.all([
+    lockPair(tx, key, req.lock ?? "wait"),
+    req.force ? Promise.resolve(undefined) : priorState(tx, req.schema, key),
+    tx.query<{ n: number }>(countPairSql(req.schema, req.report), pairParams),
+    nextLoadId(tx, req.schema),
+  ]);
+  if (!locked) return { status: "locked" };
+  if (prior?.latestSha === req.sha256) return { status: "unchanged", loadId: prior.latestId! };
+  if (prior?.terminalId !== undefined) {
+    return { status: "rejected", loadId: prior.terminalId, reason: prior.terminalError! };
+  }
+  const w = { req, key, loadId, pairParams, step: stepper(req) };
+  const written: Written = present === 0 && !careful
+    ? await writeDirect(tx, w)
+    : await writeStaged(tx, { ...w, careful, fresh: present === 0 });
+  return { status: "loaded", loadId, ...written };
+}
+
+function stepper(req: LoadRequest) {
+  return async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const r = await fn();
+    req.onStep?.(name, (performance.now() - t0) / 1000);
+    return r;
+  };
+}
+
+function needsCarefulPass(e: unknown): boolean {
+  return e instanceof TooManyRejected ||
+    (e instanceof DatabaseError && DUPLICATE_CODES.has(e.code));
+}
+
+/**
+ * Load one file. See the module doc for the guarantees. Optimistic first (a
+ * new pair is copied straight into the table); a duplicate key, a COPY the
+ * server refused, or too many bad rows roll that back, and a careful pass in
+ * a new transaction stages the file, quarantines both copies of every
+ * duplicated key and reports any other cause properly.
  *
  * @throws {LoadError} after rolling back and recording the failure (its
  *   `cause` is the original error: a `TerminalError` when the same
@@ -277,59 +191,16 @@ export function pairLockKey(asset: string, gasDay: string, cycle: string): strin
  */
 export async function loadFile(db: Database, req: LoadRequest): Promise<LoadOutcome> {
   const startedAt = new Date();
-  const key: LedgerKey = {
-    source: req.source,
-    asset: req.asset,
-    gasDay: req.gasDay,
-    cycle: req.cycle.label,
-    url: req.url,
-    sha256: req.sha256,
-    bytes: req.bytes,
-    forced: req.force ?? false,
-  };
-  const pair = [req.asset, req.gasDay, req.cycle.label];
-  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    const r = await fn();
-    req.onStep?.(name, (performance.now() - t0) / 1000);
-    return r;
-  };
   try {
-    return await db.transaction(async (tx): Promise<LoadOutcome> => {
-      const lockKey = pairLockKey(req.asset, req.gasDay, req.cycle.label);
-      if (req.lock === "skip") {
-        const [r] = await tx.query<{ ok: boolean }>(
-          "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS ok",
-          [lockKey],
-        );
-        if (!r.ok) return { status: "locked" };
-      } else {
-        await tx.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [lockKey]);
-      }
-      if (!req.force) {
-        const prior = await latestLoaded(tx, req.schema, {
-          asset: req.asset,
-          gasDay: req.gasDay,
-          cycle: req.cycle.label,
-        });
-        if (prior && prior.sha256 === req.sha256) {
-          return { status: "unchanged", loadId: prior.load_id };
-        }
-        const failed = await terminalFailure(tx, req.schema, {
-          asset: req.asset,
-          gasDay: req.gasDay,
-          cycle: req.cycle.label,
-          sha256: req.sha256,
-        });
-        if (failed) return { status: "rejected", loadId: failed.load_id, reason: failed.error };
-      }
-      const loadId = await openLoad(tx, req.schema, key);
-      const written = await write(tx, { req, loadId, pair, step });
-      await finishLoad(tx, req.schema, loadId, written.counts);
-      return { status: "loaded", loadId, ...written };
-    });
+    try {
+      return await db.transaction((tx) => attempt(tx, req, false));
+    } catch (e) {
+      if (!needsCarefulPass(e)) throw e;
+      return await db.transaction((tx) => attempt(tx, req, true));
+    }
   } catch (e) {
     if (e instanceof Empty) return { status: "empty" };
+    const key = ledgerKey(req);
     const message = oneLine((e as Error).message ?? String(e));
     const failure: Failure = { error: message, startedAt, terminal: isTerminal(e) };
     let failedId: number | undefined;

@@ -16,8 +16,8 @@ import {
   nulReason,
   type RowResult,
   type RowValues,
-} from "../parse/capacity_row.ts";
-import { CAPACITY_COLUMNS } from "../parse/capacity_layout.ts";
+} from "../parse/row_converter.ts";
+import type { Layout } from "../reports/layout.ts";
 import { copyFields, copyRow, copyValue, needsEscape } from "./copy_text.ts";
 
 /** Counters filled while streaming. */
@@ -51,15 +51,14 @@ export interface RowSink {
 /** Roughly how much COPY text to gather before handing it to the driver. */
 const FLUSH_CHARS = 64 * 1024;
 
-const NULLS: null[] = new Array(CAPACITY_COLUMNS.length).fill(null);
-
 /**
- * Rows for the staging table (`line_no, raw_line, reason, <15 columns>`).
- * Rejected records always carry their raw text; good ones only with `keepRaw`
- * (needed when duplicates must be quarantined; otherwise half the COPY volume
- * for nothing).
+ * Rows for the staging table (`line_no, raw_line, reason, <the layout's
+ * columns>`). Rejected records always carry their raw text; good ones only
+ * with `keepRaw` (needed when duplicates must be quarantined; otherwise half
+ * the COPY volume for nothing).
  */
-export function stagingSink(keepRaw: boolean): RowSink {
+export function stagingSink(layout: Layout, keepRaw: boolean): RowSink {
+  const NULLS: null[] = new Array(layout.columns.length).fill(null);
   return {
     good: (rec, values, plain) =>
       keepRaw
@@ -79,19 +78,21 @@ export class TooManyRejected extends Error {
 }
 
 /**
- * Rows for the target table itself (`asset, gas_day, cycle, <15 columns>,
- * load_id`); rejected records are kept in `rejected`, at most `limit` of them
- * (memory stays bounded: past that it throws {@linkcode TooManyRejected}).
+ * Rows for the report's table itself (`asset, gas_day, cycle, source, <the
+ * layout's columns>, load_id`); rejected records are kept in `rejected`, at
+ * most `limit` of them (memory stays bounded: past that it throws
+ * {@linkcode TooManyRejected}).
  */
 export function directSink(o: {
   asset: string;
   gasDay: string;
   cycle: string;
+  source: string;
   loadId: number;
   rejected: Rejected[];
   limit: number;
 }): RowSink {
-  const prefix = `${copyValue(o.asset)}\t${copyValue(o.gasDay)}\t${copyValue(o.cycle)}\t`;
+  const prefix = [o.asset, o.gasDay, o.cycle, o.source].map(copyValue).join("\t") + "\t";
   const suffix = `\t${o.loadId}\n`;
   return {
     good: (_rec, values, plain) => prefix + copyFields(values, plain) + suffix,
@@ -118,6 +119,7 @@ export async function* copyLines(
   bytes: ReadableStream<Uint8Array>,
   stats: StageStats,
   sink: RowSink,
+  layout: Layout,
 ): AsyncGenerator<string> {
   let header: HeaderMap | undefined;
   let names: readonly string[] = [];
@@ -126,7 +128,7 @@ export async function* copyLines(
   for await (const batch of readCsvRecords(bytes, { decoder: text })) {
     for (let rec of batch) {
       if (!header) {
-        [header, names] = readHeader(rec);
+        [header, names] = readHeader(rec, layout);
         stats.extraHeaders = [...header.extra];
         continue;
       }
@@ -153,12 +155,12 @@ export async function* copyLines(
  * The header record, matched, and its names by field index. Its fields are
  * made storable first: a `HeaderError` quoting them ends up in the ledger.
  */
-function readHeader(rec: CsvRecord): [HeaderMap, string[]] {
+function readHeader(rec: CsvRecord, layout: Layout): [HeaderMap, string[]] {
   if (rec.fields === null) {
     throw new HeaderError(`line ${rec.line}: unreadable header: ${storableText(rec.error ?? "")}`);
   }
   const safe = rec.fields.map((f) => (f === null ? null : storableText(f)));
-  return [mapHeader(safe), safe.map((f) => f ?? "")];
+  return [mapHeader(safe, layout), safe.map((f) => f ?? "")];
 }
 
 /**

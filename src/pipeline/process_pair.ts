@@ -16,8 +16,8 @@ import { safeUrl } from "../log/redact.ts";
 import { isTerminal } from "../domain/errors.ts";
 import { classifyBody, SNIFF_BYTES, truncationReason } from "../source/classify.ts";
 import { fetchToArchive } from "../source/fetcher.ts";
-import { buildIpostUrl } from "../source/ipost.ts";
-import { CAPACITY_TABLE, LoadError, loadFile } from "../load/load_file.ts";
+import { LoadError, loadFile } from "../load/load_file.ts";
+import { reportFor } from "../reports/all.ts";
 import type { LoadCounts } from "../load/ledger.ts";
 import type { FailureJournal } from "../load/failure_journal.ts";
 
@@ -120,11 +120,8 @@ export interface BodySource {
 /** Fetch and load one pair. */
 export async function processPair(ctx: PipelineContext, job: PairJob): Promise<PairOutcome> {
   const started = performance.now();
-  const url = buildIpostUrl(job.source, {
-    gasDay: job.gasDay,
-    cycle: job.cycle,
-    params: job.params,
-  });
+  const report = reportFor(job.source.report);
+  const url = report.url(job.source, { gasDay: job.gasDay, cycle: job.cycle, params: job.params });
   // What the ledger, the archive and the logs see: never a credential of the URL.
   const shown = safeUrl(url);
   const log = pairLogger(ctx.log, job);
@@ -147,7 +144,12 @@ export async function processPair(ctx: PipelineContext, job: PairJob): Promise<P
         log.warn("fetch.retry", { attempt: r.attempt, delay_ms: r.delayMs, reason: r.reason }),
       // A capacity CSV cut short must not load as a smaller file: fetch it again.
       complete: (b) =>
-        truncationReason({ prefix: b.prefix, suffix: b.suffix, totalBytes: b.bytes }),
+        truncationReason({
+          layout: report.layout,
+          prefix: b.prefix,
+          suffix: b.suffix,
+          totalBytes: b.bytes,
+        }),
     });
     await ctx.archive.recordRequest(fetched.sha256, {
       url: shown,
@@ -212,7 +214,9 @@ async function loadBody(
   started: number,
 ): Promise<PairOutcome> {
   const log = pairLogger(ctx.log, job).child({ sha256: body.sha256.slice(0, 12) });
+  const report = reportFor(job.source.report);
   const kind = classifyBody({
+    layout: report.layout,
     prefix: body.prefix,
     totalBytes: body.bytes,
     contentType: body.contentType,
@@ -231,6 +235,7 @@ async function loadBody(
   try {
     const r = await loadFile(ctx.db, {
       schema: ctx.config.database.schema,
+      report,
       source: job.source.name,
       asset: job.source.asset,
       gasDay: job.gasDay,
@@ -249,7 +254,7 @@ async function loadBody(
       case "loaded":
         if (r.extraHeaders.length > 0) log.warn("load.extra_headers", { ignored: r.extraHeaders });
         log.info("load.done", {
-          table: CAPACITY_TABLE,
+          table: report.table,
           load_id: r.loadId,
           rows: r.counts.rowsRead,
           inserted: r.counts.inserted,

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { CAPACITY_COLUMNS, normaliseHeader } from "../parse/capacity_layout.ts";
+import { knownHeaders as layoutHeaders, type Layout, normaliseHeader } from "../reports/layout.ts";
 import { CsvRecordReader, isUnterminated, splitRecord } from "../parse/csv_records.ts";
 
 /** Bytes to read from the start of a body to classify it (and from its end, to check it is whole). */
@@ -20,7 +20,13 @@ export type BodyKind =
   | { kind: "csv" }
   | { kind: "not_posted"; reason: string };
 
-const KNOWN = new Set(CAPACITY_COLUMNS.map((c) => normaliseHeader(c.header)));
+const knownByLayout = new WeakMap<Layout, Set<string>>();
+
+function known(layout: Layout): Set<string> {
+  let k = knownByLayout.get(layout);
+  if (!k) knownByLayout.set(layout, k = layoutHeaders(layout));
+  return k;
+}
 const QUOTE = 34;
 const COMMA = 44;
 const LF = 10;
@@ -28,6 +34,8 @@ const CR = 13;
 
 /** Options for {@linkcode classifyBody}. */
 export interface ClassifyOptions {
+  /** The report's layout: whose headers make a first line a header. */
+  layout: Layout;
   /** The first bytes of the body (at most {@linkcode SNIFF_BYTES}). */
   prefix: Uint8Array;
   /** Size of the whole body. */
@@ -98,7 +106,8 @@ function openField(first: FirstLine): boolean {
   return true;
 }
 
-function knownHeaders(fields: (string | null)[] | string): number {
+function knownHeaders(fields: (string | null)[] | string, layout: Layout): number {
+  const KNOWN = known(layout);
   return typeof fields === "string"
     ? 0
     : fields.filter((f) => f !== null && KNOWN.has(normaliseHeader(f))).length;
@@ -134,7 +143,7 @@ export function classifyBody(opts: ClassifyOptions): BodyKind {
     // loader reads the whole header and fails loudly if it is not the layout.
     return { kind: "csv" };
   }
-  if (knownHeaders(first.fields) >= 2) {
+  if (knownHeaders(first.fields, opts.layout) >= 2) {
     if (!more && first.rest.trim() === "") {
       return { kind: "not_posted", reason: "header only, no rows" };
     }

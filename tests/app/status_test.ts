@@ -8,6 +8,7 @@ import { findCycle } from "../../src/domain/cycles.ts";
 import { adminConfig, freshDatabase } from "../support/db.ts";
 import { connectPostgres } from "../../src/db/postgres.ts";
 import { readFixture } from "../support/env.ts";
+import { FAMILY_A } from "../../src/reports/family_a/report.ts";
 
 Deno.test("readiness: not ready before migrations, ready after", async () => {
   const t = await freshDatabase();
@@ -46,6 +47,7 @@ Deno.test("status: latest load per (asset, cycle) and the last failure", async (
     const bytes = await readFixture("tw_good_8rows.csv");
     const base = {
       schema: "staging",
+      report: FAMILY_A,
       source: "tw-oac",
       asset: "TW",
       cycle: findCycle("timely")!,
@@ -94,6 +96,7 @@ Deno.test("status: only pairs inside the window are listed as next checks; no da
     const now = new Date("2024-01-17T20:00:00Z");
     await claimDue(t.db, {
       schema: "staging",
+      report: "operationally-available",
       source: "tw-oac",
       asset: "TW",
       pairs: [{ gasDay: "2023-12-01", cycle: "Timely" }, { gasDay: "2024-01-16", cycle: "Final" }],

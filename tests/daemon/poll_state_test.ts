@@ -14,7 +14,14 @@ import { waitUntil } from "../support/wait.ts";
 const T0 = new Date("2024-01-17T20:00:00Z");
 const PAIRS = [{ gasDay: "2024-01-16", cycle: "Final" }, { gasDay: "2024-01-17", cycle: "Timely" }];
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
-const base = { schema: "staging", source: "tw-oac", asset: "TW", pairs: PAIRS, leaseSeconds: 5 };
+const base = {
+  schema: "staging",
+  source: "tw-oac",
+  report: "operationally-available",
+  asset: "TW",
+  pairs: PAIRS,
+  leaseSeconds: 5,
+};
 
 async function withDb(fn: (t: TestDatabase) => Promise<void>): Promise<void> {
   const t = await freshDatabase();

@@ -80,17 +80,17 @@ async function world(): Promise<World> {
       await Deno.mkdir(`${dataDir}/raw/${sha.slice(0, 2)}`, { recursive: true });
       await Deno.writeFile(`${dataDir}/raw/${sha.slice(0, 2)}/${sha}.body`, body);
       const [{ id }] = await sql`INSERT INTO staging.load_ledger
-        (source, asset, gas_day, cycle, sha256, bytes, status, forced)
-        VALUES ('tw-oac', 'TW', ${GAS_DAY}, ${cycle}, ${sha}, ${body.length}, 'loaded', ${forced})
+        (source, report, asset, gas_day, cycle, sha256, bytes, status, forced)
+        VALUES ('tw-oac', 'operationally-available', 'TW', ${GAS_DAY}, ${cycle}, ${sha}, ${body.length}, 'loaded', ${forced})
         RETURNING load_id::int AS id`;
       return id;
     },
     async insert(values, loadId, cycle = "Timely") {
       for (const v of values) {
-        await sql`INSERT INTO staging.operational_capacity (asset, gas_day, cycle, loc, flow_ind,
+        await sql`INSERT INTO staging.operational_capacity (source, asset, gas_day, cycle, loc, flow_ind,
             loc_zn, loc_name, loc_purp_desc, loc_qti, dc, opc, tsq, oac, it, auth_overrun_ind,
             nom_cap_exceed_ind, all_qty_avail, qty_reason, load_id)
-          VALUES ('TW', ${GAS_DAY}, ${cycle}, ${v[0]}, ${v[1]}, ${v[2]}, ${v[3]}, ${v[4]},
+          VALUES ('tw-oac', 'TW', ${GAS_DAY}, ${cycle}, ${v[0]}, ${v[1]}, ${v[2]}, ${v[3]}, ${v[4]},
             ${v[5]}, ${v[6]}, ${v[7]}, ${v[8]}, ${v[9]}, ${v[10]}, ${v[11]}, ${v[12]}, ${v[13]},
             ${v[14]}, ${loadId})`;
       }
@@ -186,8 +186,11 @@ Deno.test("checker: a bad row must be quarantined under its line, never loaded",
     const body = file([...ROWS, bad, neg]);
     const id = await w.load(body);
     await w.insert(VALUES, id);
-    await w.sql`INSERT INTO staging.quarantine (load_id, asset, gas_day, cycle, sha256, line_no,
-      raw_line, reason) VALUES (${id}, 'TW', ${GAS_DAY}, 'Timely', ${await sha256Hex(body)}, 6,
+    await w.sql`INSERT INTO staging.quarantine (load_id, source, report, asset, gas_day, cycle,
+      sha256, line_no, raw_line, reason)
+      VALUES (${id}, 'tw-oac', 'operationally-available', 'TW', ${GAS_DAY}, 'Timely', ${await sha256Hex(
+      body,
+    )}, 6,
       'x', 'NUL byte')`;
     const r = await w.check();
     // Line 7 (a negative number) is neither in the table nor in quarantine.
@@ -230,8 +233,10 @@ Deno.test("checker: rows without a successful load, a load left open, bytes load
     await w.load(body);
     const id = await w.load(body);
     await w.insert(VALUES, id);
-    await w.sql`INSERT INTO staging.load_ledger (source, asset, gas_day, cycle, sha256, bytes,
-      status) VALUES ('tw-oac', 'TW', ${GAS_DAY}, 'Evening', ${"0".repeat(64)}, 0, 'loading')`;
+    await w.sql`INSERT INTO staging.load_ledger (source, report, asset, gas_day, cycle, sha256,
+      bytes, status) VALUES ('tw-oac', 'operationally-available', 'TW', ${GAS_DAY}, 'Evening', ${
+      "0".repeat(64)
+    }, 0, 'loading')`;
     const r = await w.check();
     assert.deepEqual(counts(r), { ...ZERO, extra: 1, duplicated: 1, partial: 1 });
   } finally {
@@ -250,8 +255,10 @@ Deno.test("checker: failed ledger rows need a clear one-line reason", async () =
         "TypeError: x\n    at f (file:///a.ts:1:2)",
       ]
     ) {
-      await w.sql`INSERT INTO staging.load_ledger (source, asset, gas_day, cycle, sha256, bytes,
-        status, error) VALUES ('tw-oac', 'TW', ${GAS_DAY}, 'Timely', ${"a".repeat(64)}, 1,
+      await w.sql`INSERT INTO staging.load_ledger (source, report, asset, gas_day, cycle, sha256,
+        bytes, status, error) VALUES ('tw-oac', 'operationally-available', 'TW', ${GAS_DAY}, 'Timely', ${
+        "a".repeat(64)
+      }, 1,
         'failed', ${error})`;
     }
     const r = await w.check();

@@ -6,6 +6,7 @@ import { findCycle } from "../../src/domain/cycles.ts";
 import { connectPostgres } from "../../src/db/postgres.ts";
 import { freshDatabase } from "../support/db.ts";
 import { readFixture } from "../support/env.ts";
+import { FAMILY_A } from "../../src/reports/family_a/report.ts";
 
 Deno.test("journal: a failure the ledger cannot take waits on disk, then reaches the ledger once", async () => {
   const t = await freshDatabase();
@@ -19,6 +20,7 @@ Deno.test("journal: a failure the ledger cannot take waits on disk, then reaches
     const doomed = connectPostgres({ config: { ...t.config, connectTimeoutSeconds: 1 } });
     const req = {
       schema: "staging",
+      report: FAMILY_A,
       source: "tw-oac",
       asset: "TW",
       gasDay: "2024-01-17",

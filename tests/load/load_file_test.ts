@@ -2,10 +2,17 @@ import assert from "node:assert/strict";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { readFixture, readSample, samplesAbsent } from "../support/env.ts";
 import { migrate } from "../../src/db/migrate.ts";
-import { LoadError, loadFile, type LoadRequest, pairLockKey } from "../../src/load/load_file.ts";
+import {
+  LoadError,
+  loadFile,
+  type LoadRequest,
+  pairLockKey,
+  pairOf,
+} from "../../src/load/load_file.ts";
 import { findCycle } from "../../src/domain/cycles.ts";
 import { isTerminal } from "../../src/domain/errors.ts";
-import { HeaderError } from "../../src/parse/capacity_row.ts";
+import { HeaderError } from "../../src/parse/row_converter.ts";
+import { FAMILY_A } from "../../src/reports/family_a/report.ts";
 import { createHash } from "node:crypto";
 
 const TIMELY = findCycle("timely")!;
@@ -14,6 +21,7 @@ const FINAL = findCycle("final")!;
 function request(bytes: Uint8Array, over: Partial<LoadRequest> = {}): LoadRequest {
   return {
     schema: "staging",
+    report: FAMILY_A,
     source: "tw-oac",
     asset: "TW",
     gasDay: "2024-02-01",
@@ -352,7 +360,7 @@ Deno.test("loader: two loads of one pair at once serialise; skip mode gives way"
     const skip = request(bytes, { lock: "skip", force: true });
     await t.db.transaction(async (tx) => {
       await tx.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
-        pairLockKey(skip.asset, skip.gasDay, skip.cycle.label),
+        pairLockKey(pairOf(skip)),
       ]);
       const r = await loadFile(t.db, skip);
       assert.equal(r.status, "locked");
@@ -440,7 +448,7 @@ Deno.test("loader: a new pair is copied straight in; a duplicate key sends it to
     const good = await readFixture("tw_good_8rows.csv");
     const r = await loadFile(t.db, request(good, { onStep }));
     assert.equal(r.status, "loaded");
-    assert.deepEqual(steps, ["copy", "quarantine"], "direct COPY, no staging");
+    assert.deepEqual(steps, ["copy", "ledger"], "direct COPY, no staging");
 
     // Duplicate at the very end (the server refuses the COPY after its last
     // row) and in the middle of a large file (refused while rows still flow).

@@ -1,14 +1,20 @@
 import assert from "node:assert/strict";
 import {
+  copyDirectSql,
   copyStageSql,
   createStageSql,
   insertFreshSql,
   markDuplicatesSql,
   mergeSql,
-  quarantineSql,
   STAGE,
-  STAGE_COLUMNS,
+  stageColumns,
 } from "../../src/load/staging_sql.ts";
+import { FAMILY_A } from "../../src/reports/family_a/report.ts";
+import type { Report } from "../../src/reports/report.ts";
+
+const LAYOUT = FAMILY_A.layout;
+/** The family-A report under another table name (quoting tests). */
+const odd: Report = { ...FAMILY_A, table: "Cap Table" };
 
 /** The 15 columns, in layout (published) order. */
 const COLS = [
@@ -38,15 +44,15 @@ function flat(sql: string): string {
 
 Deno.test("staging table name and COPY column order", () => {
   assert.equal(STAGE, "pg_temp.tec_stage");
-  assert.deepEqual(STAGE_COLUMNS, ["line_no", "raw_line", "reason", ...COLS]);
+  assert.deepEqual(stageColumns(LAYOUT), ["line_no", "raw_line", "reason", ...COLS]);
   assert.equal(
-    copyStageSql(),
+    copyStageSql(LAYOUT),
     `COPY pg_temp.tec_stage (line_no, raw_line, reason, ${COL_LIST}) FROM STDIN`,
   );
 });
 
 Deno.test("createStageSql: 15 typed columns in layout order, dropped at commit", () => {
-  const sql = flat(createStageSql());
+  const sql = flat(createStageSql(LAYOUT));
   assert.match(sql, /^CREATE TEMP TABLE tec_stage \(/);
   assert.match(sql, / ON COMMIT DROP$/);
   assert.ok(
@@ -60,13 +66,13 @@ Deno.test("createStageSql: 15 typed columns in layout order, dropped at commit",
   assert.match(sql, /\(line_no integer NOT NULL, raw_line text[^,]*, reason text, loc text/);
 });
 
-Deno.test("mergeSql: quoted schema and table, keyed on asset, gas_day, cycle, loc, flow_ind", () => {
-  const sql = flat(mergeSql("staging", "operational_capacity"));
+Deno.test("mergeSql: quoted schema and table, keyed on the pair (source included), loc, flow_ind", () => {
+  const sql = flat(mergeSql("staging", FAMILY_A));
   assert.match(sql, /^MERGE INTO "staging"\."operational_capacity" AS t /);
   assert.ok(
     sql.includes(
-      "ON t.asset = $1 AND t.gas_day = $2::date AND t.cycle = $3 AND t.loc = s.loc AND " +
-        "t.flow_ind = s.flow_ind WHEN MATCHED",
+      "ON t.asset = $1 AND t.gas_day = $2::date AND t.cycle = $3 AND t.source = $4 AND " +
+        "t.loc = s.loc AND t.flow_ind = s.flow_ind WHEN MATCHED",
     ),
     sql,
   );
@@ -81,46 +87,43 @@ Deno.test("mergeSql: quoted schema and table, keyed on asset, gas_day, cycle, lo
     sql,
   );
   assert.ok(
-    sql.includes(`UPDATE SET ${NON_KEY.map((c) => `${c} = s.${c}`).join(", ")}, load_id = $4`),
+    sql.includes(`UPDATE SET ${NON_KEY.map((c) => `${c} = s.${c}`).join(", ")}, load_id = $5`),
     sql,
   );
   assert.ok(!/UPDATE SET[^]*\bloc = s\.loc\b[^]*WHEN NOT MATCHED/.test(sql), sql);
   assert.ok(
     sql.includes(
-      `WHEN NOT MATCHED THEN INSERT (asset, gas_day, cycle, ${COL_LIST}, load_id) ` +
-        `VALUES ($1, $2::date, $3, ${COLS.map((c) => `s.${c}`).join(", ")}, $4)`,
+      `WHEN NOT MATCHED THEN INSERT (asset, gas_day, cycle, source, ${COL_LIST}, load_id) ` +
+        `VALUES ($1, $2::date, $3, $4, ${COLS.map((c) => `s.${c}`).join(", ")}, $5)`,
     ),
     sql,
   );
 });
 
 Deno.test("mergeSql and insertFreshSql quote odd identifiers safely", () => {
-  const sql = flat(mergeSql('we"ird', "Cap Table"));
+  const sql = flat(mergeSql('we"ird', odd));
   assert.match(sql, /^MERGE INTO "we""ird"\."Cap Table" AS t /);
-  const ins = flat(insertFreshSql('we"ird', "Cap Table"));
+  const ins = flat(insertFreshSql('we"ird', odd));
   assert.match(ins, /^INSERT INTO "we""ird"\."Cap Table" \(/);
 });
 
 Deno.test("insertFreshSql: every column in layout order from the good staged rows", () => {
   assert.equal(
-    flat(insertFreshSql("staging", "operational_capacity")),
-    `INSERT INTO "staging"."operational_capacity" (asset, gas_day, cycle, ${COL_LIST}, load_id) ` +
-      `SELECT $1, $2::date, $3, ${COL_LIST}, $4 FROM pg_temp.tec_stage WHERE reason IS NULL`,
+    flat(insertFreshSql("staging", FAMILY_A)),
+    `INSERT INTO "staging"."operational_capacity" (asset, gas_day, cycle, source, ${COL_LIST}, load_id) ` +
+      `SELECT $1, $2::date, $3, $4, ${COL_LIST}, $5 FROM pg_temp.tec_stage WHERE reason IS NULL`,
   );
 });
 
-Deno.test("quarantineSql: quoted schema, only rows with a reason", () => {
-  const sql = flat(quarantineSql("staging"));
-  assert.ok(sql.includes('INSERT INTO "staging".quarantine'), sql);
-  assert.ok(sql.includes("FROM pg_temp.tec_stage WHERE reason IS NOT NULL"), sql);
-  assert.ok(
-    flat(quarantineSql('a"b')).includes('INSERT INTO "a""b".quarantine'),
-    "schema quoting",
+Deno.test("copyDirectSql: the pair's columns, the layout's, then the load", () => {
+  assert.equal(
+    flat(copyDirectSql("staging", FAMILY_A)),
+    `COPY "staging"."operational_capacity" (asset, gas_day, cycle, source, ${COL_LIST}, load_id) FROM STDIN`,
   );
 });
 
 Deno.test("markDuplicatesSql: groups good rows by loc and flow_ind", () => {
-  const sql = flat(markDuplicatesSql());
+  const sql = flat(markDuplicatesSql(LAYOUT));
   assert.ok(
     sql.includes(
       "FROM (SELECT loc, flow_ind FROM pg_temp.tec_stage WHERE reason IS NULL " +

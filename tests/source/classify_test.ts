@@ -1,5 +1,15 @@
 import assert from "node:assert/strict";
-import { type BodyKind, classifyBody, SNIFF_BYTES } from "../../src/source/classify.ts";
+import {
+  type BodyKind,
+  classifyBody as classifyWith,
+  type ClassifyOptions,
+  SNIFF_BYTES,
+} from "../../src/source/classify.ts";
+import { FAMILY_A_LAYOUT } from "../../src/reports/family_a/layout.ts";
+
+/** The classifier of the family-A report. */
+const classifyBody = (o: Omit<ClassifyOptions, "layout">) =>
+  classifyWith({ ...o, layout: FAMILY_A_LAYOUT });
 
 const HEADER =
   '"Loc","Loc Zn","Loc Name","Loc Purp Desc","Loc/QTI","Flow Ind","DC","OPC","TSQ","OAC",' +

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { SNIFF_BYTES, truncationReason } from "../../src/source/classify.ts";
 import { splitRecord } from "../../src/parse/csv_records.ts";
+import { FAMILY_A_LAYOUT } from "../../src/reports/family_a/layout.ts";
 import { readSample, samplesAbsent } from "../support/env.ts";
 
 const HEADER =
@@ -13,6 +14,7 @@ const ROW =
 function truncation(text: string | Uint8Array): string | undefined {
   const bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
   return truncationReason({
+    layout: FAMILY_A_LAYOUT,
     prefix: bytes.slice(0, SNIFF_BYTES),
     suffix: bytes.slice(Math.max(0, bytes.length - SNIFF_BYTES)),
     totalBytes: bytes.length,

@@ -5,6 +5,7 @@ import { FetchError, type FetchOptions, fetchToArchive } from "../../src/source/
 import { classifyBody, SNIFF_BYTES, truncationReason } from "../../src/source/classify.ts";
 import type { HttpConfig } from "../../src/config/schema.ts";
 import { createHash } from "node:crypto";
+import { FAMILY_A_LAYOUT } from "../../src/reports/family_a/layout.ts";
 
 const HTTP: HttpConfig = {
   timeoutSeconds: 2,
@@ -83,14 +84,20 @@ Deno.test("fetcher: the kept prefix is the body's first SNIFF_BYTES bytes, whate
     ]);
     const a = await fetchToArchive(s.opts());
     assert.deepEqual(a.prefix, long.subarray(0, SNIFF_BYTES));
-    assert.deepEqual(classifyBody({ prefix: a.prefix, totalBytes: a.bytes }), { kind: "csv" });
+    assert.deepEqual(
+      classifyBody({ layout: FAMILY_A_LAYOUT, prefix: a.prefix, totalBytes: a.bytes }),
+      { kind: "csv" },
+    );
     // A short body is all prefix, so a header-only answer is recognised.
     const b = await fetchToArchive(s.opts());
     assert.deepEqual(b.prefix, short);
-    assert.deepEqual(classifyBody({ prefix: b.prefix, totalBytes: b.bytes }), {
-      kind: "not_posted",
-      reason: "header only, no rows",
-    });
+    assert.deepEqual(
+      classifyBody({ layout: FAMILY_A_LAYOUT, prefix: b.prefix, totalBytes: b.bytes }),
+      {
+        kind: "not_posted",
+        reason: "header only, no rows",
+      },
+    );
   } finally {
     await s.done();
   }
@@ -369,7 +376,12 @@ Deno.test("fetcher: the kept suffix is the body's last SNIFF_BYTES bytes, whatev
 
 /** The pipeline's own check, as process_pair wires it. */
 const complete = (b: StoredBody) =>
-  truncationReason({ prefix: b.prefix, suffix: b.suffix, totalBytes: b.bytes });
+  truncationReason({
+    layout: FAMILY_A_LAYOUT,
+    prefix: b.prefix,
+    suffix: b.suffix,
+    totalBytes: b.bytes,
+  });
 
 Deno.test("fetcher: a body cut short by its Content-Length is retried, and fails as truncated if it stays so", async () => {
   const s = await setup();

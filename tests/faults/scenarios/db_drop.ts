@@ -90,7 +90,13 @@ const bareTxOnce: Scenario = {
       query: /pg_advisory_xact_lock/i,
       lock: () =>
         ctx.hold("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
-          pairLockKey("TW", ctx.gasDay, "Timely"),
+          pairLockKey({
+            source: "tw-oac",
+            report: "operationally-available",
+            asset: "TW",
+            gasDay: ctx.gasDay,
+            cycle: "Timely",
+          }),
         ]),
     });
     await expectOneFailure(ctx, "Timely", ONCE_RECORD_MS);

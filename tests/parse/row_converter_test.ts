@@ -3,15 +3,21 @@ import {
   convertRow,
   HeaderError,
   type HeaderMap,
-  mapHeader,
+  mapHeader as mapHeaderOf,
   nulReason,
-} from "../../src/parse/capacity_row.ts";
-import {
-  CAPACITY_COLUMNS,
-  CAPACITY_DB_COLUMNS,
-  FILE_KEY_COLUMNS,
-  normaliseHeader,
-} from "../../src/parse/capacity_layout.ts";
+} from "../../src/parse/row_converter.ts";
+import { dbColumns, keyColumns, normaliseHeader } from "../../src/reports/layout.ts";
+import { FAMILY_A_COLUMNS, FAMILY_A_LAYOUT } from "../../src/reports/family_a/layout.ts";
+
+const CAPACITY_COLUMNS = FAMILY_A_COLUMNS;
+const CAPACITY_DB_COLUMNS = dbColumns(FAMILY_A_LAYOUT);
+const FILE_KEY_COLUMNS = keyColumns(FAMILY_A_LAYOUT);
+const mapHeader = (fields: readonly (string | null)[]) => mapHeaderOf(fields, FAMILY_A_LAYOUT);
+/** A header map as the tests write it: the checks come from the layout. */
+const withChecks = (m: { indexes: number[]; width: number; extra: string[] }) => ({
+  ...m,
+  checks: mapHeader([...HEADER]).checks,
+});
 
 /** The TW header exactly as published. */
 const HEADER = [
@@ -116,11 +122,14 @@ Deno.test("normaliseHeader trims, collapses inner white space and case-folds", (
 // Header mapping
 
 Deno.test("mapHeader: the published header maps in order with no extras", () => {
-  assert.deepEqual(MAP, {
-    indexes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
-    width: 15,
-    extra: [],
-  });
+  assert.deepEqual(
+    MAP,
+    withChecks({
+      indexes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+      width: 15,
+      extra: [],
+    }),
+  );
 });
 
 Deno.test("mapHeader: extra spaces and different case still match", () => {
@@ -141,11 +150,14 @@ Deno.test("mapHeader: extra spaces and different case still match", () => {
     "all qty avail",
     "Qty\tReason",
   ];
-  assert.deepEqual(mapHeader(messy), {
-    indexes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
-    width: 15,
-    extra: [],
-  });
+  assert.deepEqual(
+    mapHeader(messy),
+    withChecks({
+      indexes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+      width: 15,
+      extra: [],
+    }),
+  );
 });
 
 Deno.test("mapHeader: reordered columns and an unknown extra column", () => {
@@ -169,11 +181,14 @@ Deno.test("mapHeader: reordered columns and an unknown extra column", () => {
     "All Qty Avail",
   ];
   const map = mapHeader(reordered);
-  assert.deepEqual(map, {
-    indexes: [3, 4, 5, 6, 7, 1, 8, 9, 10, 11, 12, 13, 14, 15, 0],
-    width: 16,
-    extra: ["Comment"],
-  });
+  assert.deepEqual(
+    map,
+    withChecks({
+      indexes: [3, 4, 5, 6, 7, 1, 8, 9, 10, 11, 12, 13, 14, 15, 0],
+      width: 16,
+      extra: ["Comment"],
+    }),
+  );
   const row = [
     "missing TSQ",
     "D",

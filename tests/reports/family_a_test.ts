@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildIpostUrl } from "../../src/source/ipost.ts";
+import { familyAUrl as buildIpostUrl } from "../../src/reports/family_a/report.ts";
 import type { SourceConfig } from "../../src/config/schema.ts";
 import { type Cycle, findCycle } from "../../src/domain/cycles.ts";
 

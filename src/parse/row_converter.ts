@@ -1,11 +1,11 @@
 /**
- * Pure conversion of CSV records into typed capacity rows: header matching and
- * per-cell validation. No I/O; every message names the column and what was
- * expected.
+ * Pure conversion of CSV records into typed rows of a report's layout: header
+ * matching and per-cell validation. No I/O; every message names the column
+ * and what was expected.
  *
  * @module
  */
-import { CAPACITY_COLUMNS, type LayoutColumn, normaliseHeader } from "./capacity_layout.ts";
+import { type Layout, type LayoutColumn, normaliseHeader } from "../reports/layout.ts";
 import { TerminalError } from "../domain/errors.ts";
 
 /**
@@ -20,22 +20,20 @@ export class HeaderError extends TerminalError {
   }
 }
 
-/** Where each layout column sits in the file. */
+/** Where each layout column sits in the file, and how its cells are checked. */
 export interface HeaderMap {
   /** File field index of each layout column, in layout order. */
   readonly indexes: readonly number[];
+  /** The layout's compiled checks, in layout order. */
+  readonly checks: readonly Check[];
   /** Number of fields in the header (every row must have as many). */
   readonly width: number;
   /** Headers present in the file but not in the layout (ignored). */
   readonly extra: readonly string[];
 }
 
-/**
- * Match a header record against the layout.
- *
- * @throws {HeaderError} when a required header is missing, or a header repeats
- */
-export function mapHeader(fields: readonly (string | null)[]): HeaderMap {
+/** Where each header name sits, by normalised name. */
+function headerIndex(fields: readonly (string | null)[]): Map<string, number> {
   const seen = new Map<string, number>();
   fields.forEach((f, i) => {
     const name = normaliseHeader(f ?? "");
@@ -47,11 +45,25 @@ export function mapHeader(fields: readonly (string | null)[]): HeaderMap {
     }
     seen.set(name, i);
   });
+  return seen;
+}
+
+/**
+ * Match a header record against `layout` (a column's aliases count as its header).
+ *
+ * @throws {HeaderError} when a required header is missing, or a header repeats
+ */
+export function mapHeader(fields: readonly (string | null)[], layout: Layout): HeaderMap {
+  const seen = headerIndex(fields);
+  const { checks, known } = compile(layout);
   const missing: string[] = [];
-  const indexes = CAPACITY_COLUMNS.map((c) => {
-    const i = seen.get(normaliseHeader(c.header));
-    if (i === undefined) missing.push(c.header);
-    return i ?? -1;
+  const indexes = layout.columns.map((c) => {
+    for (const name of [c.header, ...(c.aliases ?? [])]) {
+      const i = seen.get(normaliseHeader(name));
+      if (i !== undefined) return i;
+    }
+    missing.push(c.header);
+    return -1;
   });
   if (missing.length > 0) {
     throw new HeaderError(
@@ -61,9 +73,8 @@ export function mapHeader(fields: readonly (string | null)[]): HeaderMap {
         `found ${fields.map((f) => `"${f ?? ""}"`).join(",")}`,
     );
   }
-  const known = new Set(CAPACITY_COLUMNS.map((c) => normaliseHeader(c.header)));
   const extra = fields.filter((f) => !known.has(normaliseHeader(f ?? ""))).map((f) => f ?? "");
-  return { indexes, width: fields.length, extra };
+  return { indexes, checks, width: fields.length, extra };
 }
 
 /** A typed row: layout-ordered values (`null` = missing); quantities as digit strings. */
@@ -91,35 +102,63 @@ function cellError(col: LayoutColumn, index: number, expected: string, got: stri
 const TEXT = 0;
 const QUANTITY = 1;
 const CODE = 2;
+const INTEGER = 3;
 
 /**
  * The layout compiled to one object shape per column: convertRow runs a
  * million times per large file, and property reads on same-shaped objects stay
  * fast where the layout's optional fields would make them megamorphic.
  */
-interface Check {
+export interface Check {
   kind: number;
   key: boolean;
   codes: ReadonlySet<string> | null;
   pattern: RegExp | null;
+  normalise: ((v: string) => string) | null;
   expected: string;
   col: LayoutColumn;
 }
 
-const CHECKS: readonly Check[] = CAPACITY_COLUMNS.map((col) => ({
-  kind: col.kind === "quantity" ? QUANTITY : col.kind === "code" ? CODE : TEXT,
-  key: col.key === true,
-  codes: col.codes ? new Set(col.codes) : null,
-  pattern: col.pattern ?? null,
-  expected: col.kind === "quantity"
-    ? "a non-negative whole number or nothing"
-    : col.codes
-    ? `one of ${col.codes.join("/")}`
-    : col.kind === "code"
-    ? col.expected ?? "a code"
-    : "a value (it is part of the row's key)",
-  col,
-}));
+function expectedOf(col: LayoutColumn): string {
+  if (col.kind === "quantity") return "a non-negative whole number or nothing";
+  if (col.kind === "integer") return "a whole number or nothing";
+  if (col.codes) return `one of ${col.codes.join("/")}`;
+  if (col.kind === "code") return col.expected ?? "a code";
+  return "a value (it is part of the row's key)";
+}
+
+const KINDS = { text: TEXT, quantity: QUANTITY, code: CODE, integer: INTEGER } as const;
+
+const compiled = new WeakMap<Layout, { checks: Check[]; known: Set<string> }>();
+
+/** The layout's checks and accepted header names, compiled once per layout. */
+function compile(layout: Layout): { checks: Check[]; known: Set<string> } {
+  let c = compiled.get(layout);
+  if (!c) {
+    const known = new Set<string>();
+    const checks = layout.columns.map((col) => {
+      known.add(normaliseHeader(col.header));
+      for (const a of col.aliases ?? []) known.add(normaliseHeader(a));
+      return {
+        kind: KINDS[col.kind],
+        key: col.key === true,
+        codes: col.codes ? new Set(col.codes) : null,
+        pattern: col.pattern ?? null,
+        normalise: col.normalise ?? null,
+        expected: expectedOf(col),
+        col,
+      };
+    });
+    c = { checks, known };
+    compiled.set(layout, c);
+  }
+  return c;
+}
+
+/** A whole number, optionally negative, of 1 to 15 digits. */
+function isInteger(v: string): boolean {
+  return isDigits(v.charCodeAt(0) === 45 ? v.slice(1) : v);
+}
 
 /**
  * PostgreSQL text cannot hold U+0000 (in a UTF-8 database, the only character
@@ -136,11 +175,11 @@ const CHECKS: readonly Check[] = CAPACITY_COLUMNS.map((col) => ({
  */
 export function nulReason(fields: readonly (string | null)[], map: HeaderMap): string | undefined {
   if (fields.length !== map.width) return undefined;
-  for (let c = 0; c < CHECKS.length; c++) {
+  for (let c = 0; c < map.checks.length; c++) {
     const idx = map.indexes[c];
     const v = fields[idx];
     if (v !== null && v.indexOf("\0") >= 0) {
-      return `column "${CHECKS[c].col.header}" (field ${
+      return `column "${map.checks[c].col.header}" (field ${
         idx + 1
       }): contains a NUL character, which PostgreSQL text cannot store`;
     }
@@ -151,20 +190,24 @@ export function nulReason(fields: readonly (string | null)[], map: HeaderMap): s
 /**
  * Convert one record's fields into typed values.
  *
- * Quantities: an empty field (quoted or not) is `null`, never 0; anything else
- * must be a non-negative whole number. Codes must be one of the layout's
- * values. Text is kept verbatim (leading and doubled spaces included). NUL
- * characters are not looked for: see {@linkcode nulReason}.
+ * Each cell first goes through its column's normaliser, if the layout has
+ * one. Quantities: an empty field (quoted or not) is `null`, never 0; anything
+ * else must be a non-negative whole number (integers may be negative). Codes
+ * must be one of the layout's values. Text is kept verbatim (leading and
+ * doubled spaces included) unless the layout normalises it. NUL characters
+ * are not looked for: see {@linkcode nulReason}.
  */
 export function convertRow(fields: readonly (string | null)[], map: HeaderMap): RowResult {
   if (fields.length !== map.width) {
     return { ok: false, reason: `expected ${map.width} fields, got ${fields.length}` };
   }
   const values: RowValues = [];
-  for (let c = 0; c < CHECKS.length; c++) {
-    const check = CHECKS[c];
+  const checks = map.checks;
+  for (let c = 0; c < checks.length; c++) {
+    const check = checks[c];
     const idx = map.indexes[c];
-    const v = fields[idx];
+    let v = fields[idx];
+    if (v !== null && check.normalise !== null) v = check.normalise(v);
     if (v === null || v === "") {
       if (check.key) return { ok: false, reason: cellError(check.col, idx, check.expected, v) };
       values.push(check.kind === TEXT ? v : null);
@@ -173,17 +216,17 @@ export function convertRow(fields: readonly (string | null)[], map: HeaderMap): 
         return { ok: false, reason: cellError(check.col, idx, check.expected, v) };
       }
       values.push(v);
-    } else if (
-      check.kind === QUANTITY
-        ? isDigits(v)
-        : check.codes !== null
-        ? check.codes.has(v)
-        : check.pattern!.test(v)
-    ) {
+    } else if (cellOk(check, v)) {
       values.push(v);
     } else {
       return { ok: false, reason: cellError(check.col, idx, check.expected, v) };
     }
   }
   return { ok: true, values };
+}
+
+function cellOk(check: Check, v: string): boolean {
+  if (check.kind === QUANTITY) return isDigits(v);
+  if (check.kind === INTEGER) return isInteger(v);
+  return check.codes !== null ? check.codes.has(v) : check.pattern!.test(v);
 }

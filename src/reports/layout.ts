@@ -1,0 +1,82 @@
+/**
+ * What a report's CSV looks like: its columns in published order, the
+ * database column each lands in, and what each cell may contain. A report
+ * family is a layout plus a table and a URL (see `report.ts`); the parser,
+ * the classifier and the loader read everything from the layout, so a new
+ * family adds a layout and changes none of them.
+ *
+ * @module
+ */
+
+/** How a cell is typed and checked. */
+export type ColumnKind =
+  /** Kept verbatim (after the column's normaliser, if any). */
+  | "text"
+  /** A non-negative whole number, or empty (missing: stored NULL, never 0). */
+  | "quantity"
+  /** A whole number that may be negative, or empty (e.g. miles). */
+  | "integer"
+  /** One of a closed list, or matching a pattern. */
+  | "code";
+
+/** One column of a report. */
+export interface LayoutColumn {
+  /** Header as published. */
+  readonly header: string;
+  /** Other spellings of the header that mean the same column (matched normalised). */
+  readonly aliases?: readonly string[];
+  /** Database column name. */
+  readonly column: string;
+  /** Cell type. */
+  readonly kind: ColumnKind;
+  /** For codes: the accepted values (after `normalise`). */
+  readonly codes?: readonly string[];
+  /** For codes without a closed list: the accepted shape. */
+  readonly pattern?: RegExp;
+  /** For codes with a pattern: what a reader is told was expected. */
+  readonly expected?: string;
+  /** Part of the natural key within one file: must be present. */
+  readonly key?: boolean;
+  /**
+   * Turns the published cell into the stored one before it is checked
+   * (trimming space padding, spelling a code the family-A way). Without it
+   * the cell is stored verbatim.
+   */
+  readonly normalise?: (value: string) => string;
+}
+
+/** A report's columns. */
+export interface Layout {
+  /** In published order. */
+  readonly columns: readonly LayoutColumn[];
+}
+
+/**
+ * Normalise a header for matching: trim, collapse inner white space, case-fold.
+ * A public loader silently dropped 205,000 rows because a header gained a
+ * second space; matching on the normalised name prevents that without
+ * accepting a renamed header.
+ */
+export function normaliseHeader(text: string): string {
+  return text.trim().replace(/\s+/g, " ").toLowerCase();
+}
+
+/** Database columns of `layout`, in layout order. */
+export function dbColumns(layout: Layout): string[] {
+  return layout.columns.map((c) => c.column);
+}
+
+/** Database columns of the natural key within one file. */
+export function keyColumns(layout: Layout): string[] {
+  return layout.columns.filter((c) => c.key).map((c) => c.column);
+}
+
+/** Every normalised header name the layout accepts (aliases included). */
+export function knownHeaders(layout: Layout): Set<string> {
+  const out = new Set<string>();
+  for (const c of layout.columns) {
+    out.add(normaliseHeader(c.header));
+    for (const a of c.aliases ?? []) out.add(normaliseHeader(a));
+  }
+  return out;
+}
