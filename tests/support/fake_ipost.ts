@@ -78,7 +78,7 @@ export interface FakeIpost {
   /**
    * Script the answers for a pair: replies are used in order, the last one
    * repeats; or a function of the pair's request count (from 0). Unscripted
-   * pairs get the default reply.
+   * pairs get the default reply. A key `ASSET|YYYY-MM-DD|code|NOM` answers one `searchType` only.
    */
   script(key: string, replies: FakeReply[] | ((n: number) => FakeReply)): void;
   /** The reply of unscripted pairs (header-only, i.e. not posted, at first). */
@@ -132,7 +132,8 @@ export function startFakeIpost(o: FakeIpostOptions = {}): FakeIpost {
     const gasDay = `${us[3]}-${us[1]}-${us[2]}`;
     if (toIpostDate(gasDay) !== query.gasDay) return bad("gasDay round trip");
     seen.key = pairKey(m[1], gasDay, Number(query.cycle));
-    const s = scripts.get(seen.key);
+    // A script for `KEY|<searchType>` answers that search type only (two sources of one asset).
+    const s = scripts.get(`${seen.key}|${query.searchType}`) ?? scripts.get(seen.key);
     let reply = fallback(seen.key);
     if (s) {
       reply = typeof s.replies === "function"
