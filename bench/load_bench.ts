@@ -154,8 +154,10 @@ async function child(rows: number, runs: number, shaA: string, shaB: string): Pr
     await db.query(
       "CREATE TABLE staging.ceiling (LIKE staging.operational_capacity INCLUDING ALL)",
     );
-    await db.query(`ALTER TABLE staging.ceiling ALTER asset SET DEFAULT 'TW',
-      ALTER gas_day SET DEFAULT '2024-01-17', ALTER cycle SET DEFAULT 'Timely', ALTER load_id SET DEFAULT 0`);
+    await db.query(
+      `ALTER TABLE staging.ceiling ALTER asset SET DEFAULT 'TW', ALTER source SET DEFAULT 'bench',
+      ALTER gas_day SET DEFAULT '2024-01-17', ALTER cycle SET DEFAULT 'Timely', ALTER load_id SET DEFAULT 0`,
+    );
     for (let r = 0; r < runs; r++) {
       await db.query("TRUNCATE staging.ceiling");
       ceiling.push(

@@ -102,8 +102,10 @@ export async function smallFiles(paths: string[]): Promise<SmallFilesResult> {
     await db.query(
       "CREATE TABLE staging.small_ceiling (LIKE staging.operational_capacity INCLUDING ALL)",
     );
-    await db.query(`ALTER TABLE staging.small_ceiling ALTER asset SET DEFAULT 'TW',
-      ALTER gas_day SET DEFAULT '2024-01-17', ALTER cycle SET DEFAULT 'Timely', ALTER load_id SET DEFAULT 0`);
+    await db.query(
+      `ALTER TABLE staging.small_ceiling ALTER asset SET DEFAULT 'TW', ALTER source SET DEFAULT 'bench',
+      ALTER gas_day SET DEFAULT '2024-01-17', ALTER cycle SET DEFAULT 'Timely', ALTER load_id SET DEFAULT 0`,
+    );
     const psqlMsPerFile = await psqlBaseline(name, paths);
     const timely = findCycle("timely")!;
     const ms: number[] = [];
