@@ -49,6 +49,42 @@ export interface CliArgs {
  * @throws {UsageError} naming the offending option
  */
 export function parseCli(argv: readonly string[]): CliArgs {
+  const { params, rest } = gatherParams(argv);
+  const { values, positionals } = parseOptions(rest);
+  if (positionals.length > 1) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
+  }
+  const command = (positionals[0] ?? "run") as Command;
+  if (!COMMANDS.includes(command)) {
+    throw new UsageError(
+      `unknown command ${JSON.stringify(positionals[0])} (expected one of ${COMMANDS.join(", ")})`,
+    );
+  }
+  if (values.replay !== undefined && !values.once) {
+    throw new UsageError("--replay loads one file and exits: use it with --once");
+  }
+  if (command !== "backfill" && (values.from || values.to || values.cycles || values["dry-run"])) {
+    throw new UsageError("--from, --to, --cycles and --dry-run belong to the backfill command");
+  }
+  return {
+    command,
+    params,
+    logLevel: logLevelOf(values.loglevel),
+    config: values.config,
+    once: values.once,
+    force: values.force,
+    replay: values.replay,
+    help: values.help,
+    version: values.version,
+    from: values.from,
+    to: values.to,
+    cycles: values.cycles,
+    dryRun: values["dry-run"],
+  };
+}
+
+/** `--params` takes every `key=value` token up to the next option; the rest is options. */
+function gatherParams(argv: readonly string[]): { params: string[]; rest: string[] } {
   const params: string[] = [];
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -63,9 +99,12 @@ export function parseCli(argv: readonly string[]): CliArgs {
     } else if (a.startsWith("--params=")) params.push(a.slice("--params=".length));
     else rest.push(a);
   }
-  let parsed;
+  return { params, rest };
+}
+
+function parseOptions(rest: string[]) {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args: rest,
       allowPositionals: true,
       strict: true,
@@ -86,49 +125,18 @@ export function parseCli(argv: readonly string[]): CliArgs {
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/s, ""));
   }
-  const { values, positionals } = parsed;
-  if (positionals.length > 1) {
-    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
-  }
-  const command = (positionals[0] ?? "run") as Command;
-  if (!COMMANDS.includes(command)) {
+}
+
+/** `--loglevel`, with the old system's `warning` accepted for `warn`. */
+function logLevelOf(text: string | undefined): LogLevel | undefined {
+  if (text === undefined) return undefined;
+  const l = text.toLowerCase() === "warning" ? "warn" : text.toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(l)) {
     throw new UsageError(
-      `unknown command ${JSON.stringify(positionals[0])} (expected one of ${COMMANDS.join(", ")})`,
+      `--loglevel: expected one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(text)}`,
     );
   }
-  let logLevel: LogLevel | undefined;
-  if (values.loglevel !== undefined) {
-    const l = values.loglevel.toLowerCase() === "warning" ? "warn" : values.loglevel.toLowerCase();
-    if (!(LOG_LEVELS as readonly string[]).includes(l)) {
-      throw new UsageError(
-        `--loglevel: expected one of ${LOG_LEVELS.join(", ")}, got ${
-          JSON.stringify(values.loglevel)
-        }`,
-      );
-    }
-    logLevel = l as LogLevel;
-  }
-  if (values.replay !== undefined && !values.once) {
-    throw new UsageError("--replay loads one file and exits: use it with --once");
-  }
-  if (command !== "backfill" && (values.from || values.to || values.cycles || values["dry-run"])) {
-    throw new UsageError("--from, --to, --cycles and --dry-run belong to the backfill command");
-  }
-  return {
-    command,
-    params,
-    logLevel,
-    config: values.config,
-    once: values.once,
-    force: values.force,
-    replay: values.replay,
-    help: values.help,
-    version: values.version,
-    from: values.from,
-    to: values.to,
-    cycles: values.cycles,
-    dryRun: values["dry-run"],
-  };
+  return l as LogLevel;
 }
 
 /** Text of `--help`. */

@@ -16,7 +16,8 @@ import { safeUrl } from "../log/redact.ts";
 import { isTerminal } from "../domain/errors.ts";
 import { classifyBody, SNIFF_BYTES, truncationReason } from "../source/classify.ts";
 import { fetchToArchive } from "../source/fetcher.ts";
-import { LoadError, loadFile } from "../load/load_file.ts";
+import { LoadError, loadFile, type LoadOutcome } from "../load/load_file.ts";
+import type { Report } from "../reports/report.ts";
 import { reportFor } from "../reports/all.ts";
 import type { LoadCounts } from "../load/ledger.ts";
 import type { FailureJournal } from "../load/failure_journal.ts";
@@ -124,51 +125,9 @@ export async function processPair(ctx: PipelineContext, job: PairJob): Promise<P
   const url = report.url(job.source, { gasDay: job.gasDay, cycle: job.cycle, params: job.params });
   // What the ledger, the archive and the logs see: never a credential of the URL.
   const shown = safeUrl(url);
-  const log = pairLogger(ctx.log, job);
   let body: BodySource;
   try {
-    const fetched = await fetchToArchive({
-      url,
-      http: ctx.config.http,
-      archive: ctx.archive,
-      signal: ctx.signal,
-      fetch: ctx.fetch,
-      sleep: ctx.sleep,
-      beforeAttempt: ctx.beforeRequest,
-      onThrottled: (u, delayMs) => {
-        log.warn("fetch.throttled", { delay_ms: delayMs });
-        ctx.throttle?.(u, delayMs);
-      },
-      onAttempt: (a) => ctx.observer?.fetchAttempt?.(job.source.asset, a.outcome, a.seconds),
-      onRetry: (r) =>
-        log.warn("fetch.retry", { attempt: r.attempt, delay_ms: r.delayMs, reason: r.reason }),
-      // A capacity CSV cut short must not load as a smaller file: fetch it again.
-      complete: (b) =>
-        truncationReason({
-          layout: report.layout,
-          prefix: b.prefix,
-          suffix: b.suffix,
-          totalBytes: b.bytes,
-        }),
-    });
-    await ctx.archive.recordRequest(fetched.sha256, {
-      url: shown,
-      source: job.source.name,
-      asset: job.source.asset,
-      gasDay: job.gasDay,
-      cycle: job.cycle.code,
-      status: fetched.status,
-      headers: fetched.headers,
-      fetchedAt: fetched.fetchedAt.toISOString(),
-    });
-    body = {
-      url: shown,
-      path: fetched.path,
-      sha256: fetched.sha256,
-      bytes: fetched.bytes,
-      prefix: fetched.prefix,
-      contentType: fetched.headers["content-type"],
-    };
+    body = await fetchBody(ctx, job, report, url);
   } catch (e) {
     if (ctx.signal?.aborted) throw e;
     const outcome: PairOutcome = {
@@ -177,7 +136,7 @@ export async function processPair(ctx: PipelineContext, job: PairJob): Promise<P
       seconds: secondsSince(started),
       retryable: !isTerminal(e),
     };
-    log.error(e instanceof ArchiveError ? "archive.failed" : "fetch.failed", {
+    pairLogger(ctx.log, job).error(e instanceof ArchiveError ? "archive.failed" : "fetch.failed", {
       url: shown,
       reason: outcome.reason,
     });
@@ -187,6 +146,53 @@ export async function processPair(ctx: PipelineContext, job: PairJob): Promise<P
   const outcome = await loadBody(ctx, job, body, started);
   ctx.observer?.outcome?.(job, outcome);
   return outcome;
+}
+
+/** Fetch the pair's posting into the archive and record the request. */
+async function fetchBody(
+  ctx: PipelineContext,
+  job: PairJob,
+  report: Report,
+  url: string,
+): Promise<BodySource> {
+  const log = pairLogger(ctx.log, job);
+  const shown = safeUrl(url);
+  const fetched = await fetchToArchive({
+    url,
+    http: ctx.config.http,
+    archive: ctx.archive,
+    signal: ctx.signal,
+    fetch: ctx.fetch,
+    sleep: ctx.sleep,
+    beforeAttempt: ctx.beforeRequest,
+    onThrottled: (u, delayMs) => {
+      log.warn("fetch.throttled", { delay_ms: delayMs });
+      ctx.throttle?.(u, delayMs);
+    },
+    onAttempt: (a) => ctx.observer?.fetchAttempt?.(job.source.asset, a.outcome, a.seconds),
+    onRetry: (r) =>
+      log.warn("fetch.retry", { attempt: r.attempt, delay_ms: r.delayMs, reason: r.reason }),
+    // A capacity CSV cut short must not load as a smaller file: fetch it again.
+    complete: (b) => truncationReason({ layout: report.layout, ...b, totalBytes: b.bytes }),
+  });
+  await ctx.archive.recordRequest(fetched.sha256, {
+    url: shown,
+    source: job.source.name,
+    asset: job.source.asset,
+    gasDay: job.gasDay,
+    cycle: job.cycle.code,
+    status: fetched.status,
+    headers: fetched.headers,
+    fetchedAt: fetched.fetchedAt.toISOString(),
+  });
+  return {
+    url: shown,
+    path: fetched.path,
+    sha256: fetched.sha256,
+    bytes: fetched.bytes,
+    prefix: fetched.prefix,
+    contentType: fetched.headers["content-type"],
+  };
 }
 
 /**
@@ -223,12 +229,7 @@ async function loadBody(
   });
   if (kind.kind === "not_posted") {
     log.info("not_posted", { reason: kind.reason, bytes: body.bytes });
-    return {
-      status: "not_posted",
-      reason: kind.reason,
-      sha256: body.sha256,
-      seconds: secondsSince(started),
-    };
+    return notPosted(kind.reason, body, secondsSince(started));
   }
   const loadStarted = performance.now();
   log.debug("load.start", { bytes: body.bytes });
@@ -248,60 +249,8 @@ async function loadBody(
       lock: job.lock,
       onUnrecorded: ctx.journal && ((k, f) => ctx.journal!.append(k, f)),
     });
-    const seconds = secondsSince(started);
-    const loadSeconds = secondsSince(loadStarted);
-    switch (r.status) {
-      case "loaded":
-        if (r.extraHeaders.length > 0) log.warn("load.extra_headers", { ignored: r.extraHeaders });
-        log.info("load.done", {
-          table: report.table,
-          load_id: r.loadId,
-          rows: r.counts.rowsRead,
-          inserted: r.counts.inserted,
-          updated: r.counts.updated,
-          unchanged: r.counts.unchanged,
-          quarantined: r.counts.quarantined,
-          bytes: body.bytes,
-          duration_ms: Math.round(seconds * 1000),
-          forced: job.force ?? false,
-        });
-        if (r.counts.quarantined > 0) {
-          log.warn("load.quarantined", { load_id: r.loadId, rows: r.counts.quarantined });
-        }
-        return {
-          status: "loaded",
-          sha256: body.sha256,
-          loadId: r.loadId,
-          counts: r.counts,
-          seconds,
-          loadSeconds,
-        };
-      case "unchanged":
-        log.info("load.unchanged", { load_id: r.loadId, duration_ms: Math.round(seconds * 1000) });
-        return { status: "unchanged", sha256: body.sha256, loadId: r.loadId, seconds };
-      case "empty":
-        log.info("not_posted", { reason: "header only, no rows", bytes: body.bytes });
-        return {
-          status: "not_posted",
-          reason: "header only, no rows",
-          sha256: body.sha256,
-          seconds,
-        };
-      case "locked":
-        log.info("load.locked", { reason: "another process is loading this pair" });
-        return { status: "locked", sha256: body.sha256, seconds };
-      case "rejected":
-        // Known bad bytes: the failure is already on record, nothing was written.
-        log.warn("load.rejected", { load_id: r.loadId, reason: r.reason });
-        return {
-          status: "failed",
-          reason: r.reason,
-          sha256: body.sha256,
-          loadId: r.loadId,
-          seconds,
-          retryable: false,
-        };
-    }
+    const timing = { seconds: secondsSince(started), loadSeconds: secondsSince(loadStarted) };
+    return outcomeOf(r, { log, job, body, table: report.table, ...timing });
   } catch (e) {
     const loadId = e instanceof LoadError ? e.loadId : undefined;
     log.error("load.failed", {
@@ -317,6 +266,69 @@ async function loadBody(
       seconds: secondsSince(started),
       retryable: !isTerminal(e),
     };
+  }
+}
+
+function notPosted(reason: string, body: BodySource, seconds: number): PairOutcome {
+  return { status: "not_posted", reason, sha256: body.sha256, seconds };
+}
+
+interface LoadedContext {
+  log: Logger;
+  job: PairJob;
+  body: BodySource;
+  table: string;
+  seconds: number;
+  loadSeconds: number;
+}
+
+/** A load's result as the pair's outcome, with its log line. */
+function outcomeOf(r: LoadOutcome, c: LoadedContext): PairOutcome {
+  const { log, body, seconds } = c;
+  const base = { sha256: body.sha256, seconds };
+  switch (r.status) {
+    case "loaded":
+      logLoaded(r, c);
+      return {
+        ...base,
+        status: "loaded",
+        loadId: r.loadId,
+        counts: r.counts,
+        loadSeconds: c.loadSeconds,
+      };
+    case "unchanged":
+      log.info("load.unchanged", { load_id: r.loadId, duration_ms: Math.round(seconds * 1000) });
+      return { ...base, status: "unchanged", loadId: r.loadId };
+    case "empty":
+      log.info("not_posted", { reason: "header only, no rows", bytes: body.bytes });
+      return notPosted("header only, no rows", body, seconds);
+    case "locked":
+      log.info("load.locked", { reason: "another process is loading this pair" });
+      return { ...base, status: "locked" };
+    case "rejected":
+      // Known bad bytes: the failure is already on record, nothing was written.
+      log.warn("load.rejected", { load_id: r.loadId, reason: r.reason });
+      return { ...base, status: "failed", reason: r.reason, loadId: r.loadId, retryable: false };
+  }
+}
+
+function logLoaded(r: Extract<LoadOutcome, { status: "loaded" }>, c: LoadedContext): void {
+  const { log } = c;
+  if (r.extraHeaders.length > 0) log.warn("load.extra_headers", { ignored: r.extraHeaders });
+  log.info("load.done", {
+    table: c.table,
+    load_id: r.loadId,
+    rows: r.counts.rowsRead,
+    inserted: r.counts.inserted,
+    updated: r.counts.updated,
+    unchanged: r.counts.unchanged,
+    quarantined: r.counts.quarantined,
+    bytes: c.body.bytes,
+    duration_ms: Math.round(c.seconds * 1000),
+    forced: c.job.force ?? false,
+  });
+  if (r.counts.quarantined > 0) {
+    log.warn("load.quarantined", { load_id: r.loadId, rows: r.counts.quarantined });
   }
 }
 

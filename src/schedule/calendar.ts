@@ -210,7 +210,16 @@ export function validateCalendarOptions(opts: CalendarOptions): string[] {
       `graceMinutes: ${String(opts.graceMinutes)} is invalid; expected a number 0 or more`,
     );
   }
+  const polled = polledCycles(opts, problems);
+  const badTimes = postingTimesProblems(opts, problems);
+  if (historyOk && graceOk) {
+    for (const id of polled) if (!badTimes.has(id)) reachProblems(id, opts, problems);
+  }
+  return problems;
+}
 
+/** The cycles `opts` polls; problems with the list go to `problems`. */
+function polledCycles(opts: CalendarOptions, problems: string[]): Set<CycleId> {
   const polled = new Set<CycleId>();
   if (opts.cycles === undefined) {
     for (const c of CYCLES) polled.add(c.id);
@@ -230,57 +239,58 @@ export function validateCalendarOptions(opts: CalendarOptions): string[] {
       }
     }
   }
+  return polled;
+}
 
+/** Problems with `opts.postingTimes` go to `problems`; returns the cycles whose time is bad. */
+function postingTimesProblems(opts: CalendarOptions, problems: string[]): Set<string> {
   const badTimes = new Set<string>();
-  if (opts.postingTimes !== undefined) {
-    if (typeof opts.postingTimes !== "object" || opts.postingTimes === null) {
-      problems.push("postingTimes: expected a map from cycle id to {dayOffset, hour, minute}");
-    } else {
-      for (const [id, pt] of Object.entries(opts.postingTimes)) {
-        if (!CYCLE_IDS.includes(id)) {
-          problems.push(
-            `postingTimes: ${JSON.stringify(id)} is not a cycle id; expected one of ${
-              CYCLE_IDS.join(", ")
-            }`,
-          );
-          continue;
-        }
-        const found = postingTimeProblems(`postingTimes.${id}`, pt);
-        if (found.length > 0) badTimes.add(id);
-        problems.push(...found);
-      }
-    }
+  if (opts.postingTimes === undefined) return badTimes;
+  if (typeof opts.postingTimes !== "object" || opts.postingTimes === null) {
+    problems.push("postingTimes: expected a map from cycle id to {dayOffset, hour, minute}");
+    return badTimes;
   }
+  for (const [id, pt] of Object.entries(opts.postingTimes)) {
+    if (!CYCLE_IDS.includes(id)) {
+      problems.push(
+        `postingTimes: ${JSON.stringify(id)} is not a cycle id; expected one of ${
+          CYCLE_IDS.join(", ")
+        }`,
+      );
+      continue;
+    }
+    const found = postingTimeProblems(`postingTimes.${id}`, pt);
+    if (found.length > 0) badTimes.add(id);
+    problems.push(...found);
+  }
+  return badTimes;
+}
 
-  if (historyOk && graceOk) {
-    // The grace is a duration, not a wall-clock span: across a spring-forward
-    // night 10.5 h after 22:00 CST is 09:30 CDT, already the next gas day.
-    // The zone's own largest shift (an hour, or half an hour on Lord Howe);
-    // an unknown zone is already a problem above, judged by the usual hour.
-    const zoneOk = typeof opts.zone === "string" && isTimeZone(opts.zone);
-    const slack = opts.graceMinutes > 0 ? (zoneOk ? largestShiftMinutes(opts.zone) : 60) : 0;
-    for (const id of polled) {
-      if (badTimes.has(id)) continue;
-      const pt = postingTimeOf(id, opts);
-      const latest = dueLagDays(pt, opts.graceMinutes + slack);
-      const earliest = dueLagDays(pt, opts.graceMinutes - slack);
-      if (latest > opts.historyDays) {
-        problems.push(
-          `historyDays: ${opts.historyDays} is too small for cycle "${id}", which can become due ` +
-            `${latest} gas day(s) after its own (posting time + grace` +
-            `${slack > 0 ? `, allowing ${slack} min for a daylight-saving change` : ""}); ` +
-            `expected at least ${latest}`,
-        );
-      }
-      if (earliest < -1) {
-        problems.push(
-          `postingTimes.${id}: with the grace it can fall due before the previous gas day ` +
-            `starts; expected no earlier than dayOffset -1 at ${GAS_DAY_START_HOUR}:00`,
-        );
-      }
-    }
+/** Whether cycle `id` can become due inside the window; problems go to `problems`. */
+function reachProblems(id: CycleId, opts: CalendarOptions, problems: string[]): void {
+  // The grace is a duration, not a wall-clock span: across a spring-forward
+  // night 10.5 h after 22:00 CST is 09:30 CDT, already the next gas day.
+  // The zone's own largest shift (an hour, or half an hour on Lord Howe);
+  // an unknown zone is already a problem, judged by the usual hour.
+  const zoneOk = typeof opts.zone === "string" && isTimeZone(opts.zone);
+  const slack = opts.graceMinutes > 0 ? (zoneOk ? largestShiftMinutes(opts.zone) : 60) : 0;
+  const pt = postingTimeOf(id, opts);
+  const latest = dueLagDays(pt, opts.graceMinutes + slack);
+  const earliest = dueLagDays(pt, opts.graceMinutes - slack);
+  if (latest > opts.historyDays) {
+    problems.push(
+      `historyDays: ${opts.historyDays} is too small for cycle "${id}", which can become due ` +
+        `${latest} gas day(s) after its own (posting time + grace` +
+        `${slack > 0 ? `, allowing ${slack} min for a daylight-saving change` : ""}); ` +
+        `expected at least ${latest}`,
+    );
   }
-  return problems;
+  if (earliest < -1) {
+    problems.push(
+      `postingTimes.${id}: with the grace it can fall due before the previous gas day ` +
+        `starts; expected no earlier than dayOffset -1 at ${GAS_DAY_START_HOUR}:00`,
+    );
+  }
 }
 
 interface Candidate extends DuePair {
