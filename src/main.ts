@@ -24,7 +24,7 @@ import { runJobs, runWindow } from "./app/commands/once.ts";
 import { runReplay } from "./app/commands/replay.ts";
 import { dryRun, runBackfill } from "./app/commands/backfill.ts";
 import { type Clock, systemClock } from "./daemon/clock.ts";
-import { restrictedSources, restrictionFrom } from "./domain/selection.ts";
+import { restrictedSources, restrictionFrom } from "./pipeline/selection.ts";
 import { parseBackfillRange, planBackfill } from "./backfill/plan.ts";
 import { buildJobs } from "./pipeline/jobs.ts";
 import { healthcheck } from "./health/healthcheck.ts";

@@ -7,7 +7,7 @@
  */
 import { cycleChoices, findCycle } from "../domain/cycles.ts";
 import { explainBadDate, parseGasDay } from "../domain/gas_day.ts";
-import type { ParamCombo } from "../domain/selection.ts";
+import type { ParamCombo } from "../domain/params.ts";
 
 export type { ParamCombo };
 

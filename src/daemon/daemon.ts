@@ -7,7 +7,7 @@
  * @module
  */
 import { nextTick } from "../schedule/cron.ts";
-import { restrictedSources } from "../domain/selection.ts";
+import { restrictedSources } from "../pipeline/selection.ts";
 import {
   calendarOptions,
   sweep,

@@ -19,7 +19,7 @@ import type { Clock } from "./clock.ts";
 import { claimDue, type Claimed, recordLook, releaseClaim } from "./poll_state.ts";
 import { startRenewal } from "./lease.ts";
 import { attemptsAfter, nextDelaySeconds, statusAfter } from "./poll_policy.ts";
-import { restrictedSources, type Restriction } from "../domain/selection.ts";
+import { restrictedSources, type Restriction } from "../pipeline/selection.ts";
 
 /** Everything a sweep needs. */
 export interface SweepContext {

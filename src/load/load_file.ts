@@ -18,11 +18,8 @@
  */
 import type { Database, Transaction } from "../db/database.ts";
 import { DatabaseError } from "../db/database.ts";
-import type { Cycle } from "../domain/cycles.ts";
-import type { IsoDate } from "../domain/gas_day.ts";
 import { isTerminal } from "../domain/errors.ts";
 import { type PairKey, pairLockName } from "../domain/pair.ts";
-import type { Report } from "../reports/report.ts";
 import { countPairSql } from "./staging_sql.ts";
 import {
   type Failure,
@@ -34,41 +31,9 @@ import {
 } from "./ledger.ts";
 import { TooManyRejected } from "./stage_rows.ts";
 import { Empty, writeDirect, writeStaged, type Written } from "./write_paths.ts";
+import type { LoadRequest } from "./request.ts";
 
-/** What to load. */
-export interface LoadRequest {
-  /** Schema of the program's tables. */
-  schema: string;
-  /** Report the file is (its layout and table). */
-  report: Report;
-  /** Source name. */
-  source: string;
-  /** Asset code. */
-  asset: string;
-  /** Gas day the file is for (stamped on every row). */
-  gasDay: IsoDate;
-  /** Cycle the file is for (stamped on every row). */
-  cycle: Cycle;
-  /** Where the bytes came from. */
-  url: string;
-  /** sha256 of the bytes. */
-  sha256: string;
-  /** Size of the bytes. */
-  bytes: number;
-  /** Opens the bytes, inside the transaction (again for the careful pass after a duplicate). */
-  open: () => Promise<ReadableStream<Uint8Array>>;
-  /**
-   * Load even when the latest load of the pair had the same bytes, or when
-   * these bytes already failed terminally.
-   */
-  force?: boolean;
-  /** When another process holds the pair: wait for it (default) or give up at once. */
-  lock?: "wait" | "skip";
-  /** Told how long each step took (for debug logs and the benchmark). */
-  onStep?: (step: string, seconds: number) => void;
-  /** Keeps a failure the ledger could not take (the database is gone) for later. */
-  onUnrecorded?: (key: LedgerKey, failure: Failure) => Promise<void>;
-}
+export type { LoadRequest };
 
 /**
  * Result of {@linkcode loadFile}. `rejected`: these bytes already failed

@@ -25,7 +25,7 @@ import {
   type StageStats,
   stagingSink,
 } from "./stage_rows.ts";
-import type { LoadRequest } from "./load_file.ts";
+import type { LoadRequest } from "./request.ts";
 
 /** The file has a header and no rows: "not posted yet", nothing written. */
 export class Empty extends Error {}

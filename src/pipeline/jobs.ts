@@ -7,7 +7,7 @@ import type { SourceConfig } from "../config/schema.ts";
 import { findCycle } from "../domain/cycles.ts";
 import type { IsoDate } from "../domain/gas_day.ts";
 import { InvalidRequestError } from "../domain/errors.ts";
-import { type ParamCombo, restrictedSources } from "../domain/selection.ts";
+import { type ParamCombo, restrictedSources } from "./selection.ts";
 import type { PairJob } from "./process_pair.ts";
 
 /** Options for {@linkcode buildJobs}. */

@@ -18,7 +18,7 @@ import { EXIT } from "../exit.ts";
 import type { CommandEnv } from "./context.ts";
 import { pipelineContext } from "./context.ts";
 import { type DaemonStatus, runDaemon } from "../../daemon/daemon.ts";
-import { restrictedSources, type Restriction } from "../../domain/selection.ts";
+import { restrictedSources, type Restriction } from "../../pipeline/selection.ts";
 import { calendarOptions, windowStart } from "../../daemon/sweep.ts";
 import { nextDueAt } from "../../schedule/calendar.ts";
 import { createHealthApp } from "../../health/app.ts";

@@ -16,7 +16,7 @@
 import type { PairJob, PairOutcome } from "../../pipeline/process_pair.ts";
 import { processPair } from "../../pipeline/process_pair.ts";
 import { mapPool } from "../../domain/async.ts";
-import { restrictedSources, type Restriction } from "../../domain/selection.ts";
+import { restrictedSources, type Restriction } from "../../pipeline/selection.ts";
 import { calendarOptions, sweep } from "../../daemon/sweep.ts";
 import { type PollStatus, windowStatuses } from "../../daemon/poll_state.ts";
 import { duePairs } from "../../schedule/calendar.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ParamCombo } from "../../domain/selection.ts";
+import type { ParamCombo } from "../../domain/params.ts";
 import { findCycle } from "../../domain/cycles.ts";
 import { type PairJob, replayFile } from "../../pipeline/process_pair.ts";
 import type { Runtime } from "../runtime.ts";

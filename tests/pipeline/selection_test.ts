@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { restrictedSources, restrictionFrom } from "../../src/domain/selection.ts";
+import { restrictedSources, restrictionFrom } from "../../src/pipeline/selection.ts";
 import { expandParams } from "../../src/cli/params.ts";
 import { InvalidRequestError } from "../../src/domain/errors.ts";
 import type { SourceConfig } from "../../src/config/schema.ts";

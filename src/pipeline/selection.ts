@@ -5,24 +5,12 @@
  *
  * @module
  */
-import type { Cycle, CycleId } from "./cycles.ts";
-import type { IsoDate } from "./gas_day.ts";
+import type { CycleId } from "../domain/cycles.ts";
+import type { ParamCombo } from "../domain/params.ts";
 import type { SourceConfig } from "../config/schema.ts";
-import { InvalidRequestError } from "./errors.ts";
+import { InvalidRequestError } from "../domain/errors.ts";
 
-/** One validated `--params` combination. */
-export interface ParamCombo {
-  /** Gas day, when given. */
-  gasDay?: IsoDate;
-  /** Cycle, when given. */
-  cycle?: Cycle;
-  /** Asset filter, when given. */
-  asset?: string;
-  /** Source-name filter, when given. */
-  source?: string;
-  /** Every other parameter, passed through to the request (searchType included). */
-  request: Record<string, string>;
-}
+export type { ParamCombo };
 
 /** Polling restrictions. */
 export interface Restriction {
