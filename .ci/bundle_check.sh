@@ -97,8 +97,17 @@ if command -v promtool >/dev/null 2>&1; then
 else
   echo "FAIL: promtool missing (apt-get install prometheus)"; exit 1
 fi
-curl -fsS "http://127.0.0.1:$port/status" | grep -q '"latest_loads"' || { echo "FAIL: /status"; exit 1; }
-echo "PASS  /status"
+curl -fsS "http://127.0.0.1:$port/status" >"$work/status.json"
+grep -q '"latest_loads"' "$work/status.json" || { echo "FAIL: /status"; exit 1; }
+# The calendar runs on Temporal inside the bundle: the next posting is a real instant.
+python3 - "$work/status.json" <<'PY' || { echo "FAIL: /status next_postings (Temporal in the bundle)"; exit 1; }
+import json, sys
+from datetime import datetime, timezone
+due = json.load(open(sys.argv[1]))["next_postings"][0]["due_at"]
+t = datetime.fromisoformat(due.replace("Z", "+00:00"))
+assert t > datetime.now(timezone.utc), due
+PY
+echo "PASS  /status (next posting from the Temporal calendar: $(grep -o '"due_at":"[^"]*"' "$work/status.json" | head -1))"
 kill -TERM "$daemon_pid"
 status=0
 wait "$daemon_pid" || status=$?

@@ -12,6 +12,7 @@ import m002 from "../../sql/002_poll_state.sql" with { type: "text" };
 import m003 from "../../sql/003_terminal_failures.sql" with { type: "text" };
 import m004 from "../../sql/004_claim_leases.sql" with { type: "text" };
 import m005 from "../../sql/005_pair_identity.sql" with { type: "text" };
+import m006 from "../../sql/006_versions_history.sql" with { type: "text" };
 import { type Database, quoteIdent } from "./database.ts";
 
 /** One migration. */
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 3, name: "003_terminal_failures", sql: m003 },
   { version: 4, name: "004_claim_leases", sql: m004 },
   { version: 5, name: "005_pair_identity", sql: m005 },
+  { version: 6, name: "006_versions_history", sql: m006 },
 ]);
 
 /** sha256 of a migration's text, to detect edits after it was applied. */
