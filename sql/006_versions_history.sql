@@ -81,13 +81,14 @@ CREATE VIEW operational_capacity_history AS
          r.valid_from, r.valid_to, r.load_id AS load_id_from, r.load_id_to
   FROM operational_capacity_retired r;
 
--- What was known of a pair at `at`: every row version valid then.
+-- What was known of a pair at `at`: every row version valid then. The cycle is
+-- its label in any case ('Timely', 'timely', 'Intraday 1').
 CREATE FUNCTION capacity_as_of(
   p_asset text, p_gas_day date, p_cycle text, p_at timestamptz, p_source text DEFAULT NULL)
 RETURNS SETOF operational_capacity_history
 LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
   SELECT * FROM operational_capacity_history h
-  WHERE h.asset = p_asset AND h.gas_day = p_gas_day AND h.cycle = p_cycle
+  WHERE h.asset = p_asset AND h.gas_day = p_gas_day AND lower(h.cycle) = lower(p_cycle)
     AND (p_source IS NULL OR h.source = p_source)
     AND h.valid_from <= p_at AND (h.valid_to IS NULL OR h.valid_to > p_at)
   ORDER BY h.source, h.loc, h.flow_ind

@@ -24,6 +24,7 @@ export function metricsObserver(
       if (o.counts) {
         m.rowsLoaded.inc({ asset, cycle }, o.counts.inserted + o.counts.updated);
         m.rowsQuarantined.inc({ asset }, o.counts.quarantined);
+        m.rowsDeleted.inc({ asset, cycle }, o.counts.deleted);
       }
       if (o.status === "loaded" || o.status === "unchanged") {
         m.lastSuccessTimestamp.set({ asset, cycle }, now().getTime() / 1000);

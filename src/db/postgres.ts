@@ -140,8 +140,8 @@ class Inflight {
 function runner(inflight: Inflight, timeouts?: TimeoutSettings) {
   const run = async (sql: Sql | TxSql, text: string, params: readonly unknown[] = []) => {
     try {
-      // deno-lint-ignore no-explicit-any
       return await inflight.track(
+        // deno-lint-ignore no-explicit-any
         sql.unsafe(text, params as any[], { prepare: params.length > 0 }),
       );
     } catch (e) {

@@ -31,6 +31,8 @@ export interface LoadCounts {
   unchanged: number;
   /** Rows sent to quarantine. */
   quarantined: number;
+  /** Rows of the previous version the file no longer has, deleted (and retired). */
+  deleted: number;
 }
 
 /** A ledger row as read back. */
@@ -106,6 +108,8 @@ export interface PriorState {
   latestId?: number;
   /** sha256 of that load. */
   latestSha?: string;
+  /** When that version was first seen. */
+  latestSeenAt?: Date;
   /** A terminal failure of these bytes newer than that load (see {@linkcode terminalFailure}). */
   terminalId?: number;
   /** Its reason. */
@@ -121,14 +125,16 @@ export async function priorState(
   const [r] = await db.query<{
     latest_id: number | null;
     latest_sha: string | null;
+    latest_seen: Date | null;
     terminal_id: number | null;
     terminal_error: string | null;
   }>(
     `WITH latest AS (
-       SELECT l.load_id, l.sha256 FROM ${table(schema)} l
+       SELECT l.load_id, l.sha256, coalesce(l.first_seen_at, l.started_at) AS seen
+       FROM ${table(schema)} l
        WHERE ${pairWhere("l")} AND l.status = 'loaded' ORDER BY l.load_id DESC LIMIT 1)
      SELECT (SELECT load_id::int FROM latest) AS latest_id,
-            (SELECT sha256 FROM latest) AS latest_sha,
+            (SELECT sha256 FROM latest) AS latest_sha, (SELECT seen FROM latest) AS latest_seen,
             t.load_id::int AS terminal_id, t.error AS terminal_error
      FROM (SELECT 1) AS one LEFT JOIN LATERAL (
        SELECT f.load_id, coalesce(f.error, 'failed') AS error FROM ${table(schema)} f
@@ -140,6 +146,7 @@ export async function priorState(
   return {
     latestId: r.latest_id ?? undefined,
     latestSha: r.latest_sha ?? undefined,
+    latestSeenAt: r.latest_seen ?? undefined,
     terminalId: r.terminal_id ?? undefined,
     terminalError: r.terminal_error ?? undefined,
   };
@@ -159,23 +166,33 @@ export type Quarantined = { rejected: readonly { line: number; raw: string; reas
   staged: true;
 };
 
+/** The version a successful load writes (see {@linkcode insertLoaded}). */
+export interface Version {
+  /** Its ledger id (from {@linkcode nextLoadId}). */
+  loadId: number;
+  /** When its bytes were first fetched: the version's first and last sighting. */
+  seenAt: Date;
+  /** The pair's previous version, superseded as of `seenAt`. */
+  supersedes?: number;
+}
+
 /**
- * Write a successful load's ledger row (id from {@linkcode nextLoadId}) and
- * its quarantined rows, in one statement.
+ * Write a successful load's ledger row and its quarantined rows in one
+ * statement, and close the version it supersedes.
  */
 export async function insertLoaded(
   db: Queryable,
   schema: string,
   k: LedgerKey,
-  loadId: number,
+  v: Version,
   c: LoadCounts,
   q: Quarantined,
 ): Promise<void> {
   const rows = "staged" in q
     ? `FROM l, ${STAGE} s WHERE s.reason IS NOT NULL`
-    : `FROM l, unnest($16::int[], $17::text[], $18::text[]) AS s(line_no, raw_line, reason)`;
+    : `FROM l, unnest($19::int[], $20::text[], $21::text[]) AS s(line_no, raw_line, reason)`;
   const params: unknown[] = [
-    loadId,
+    v.loadId,
     k.source,
     k.report,
     k.asset,
@@ -190,6 +207,9 @@ export async function insertLoaded(
     c.updated,
     c.unchanged,
     c.quarantined,
+    c.deleted,
+    v.seenAt,
+    v.supersedes ?? null,
   ];
   if ("rejected" in q) {
     params.push(
@@ -199,17 +219,38 @@ export async function insertLoaded(
     );
   }
   await db.query(
-    `WITH l AS (
+    `WITH superseded AS (
+       UPDATE ${table(schema)} SET superseded_at = $17::timestamptz
+       WHERE load_id = $18::bigint AND superseded_at IS NULL),
+     l AS (
        INSERT INTO ${table(schema)}
          (load_id, source, report, asset, gas_day, cycle, url, sha256, bytes, status, forced,
-          rows_read, inserted, updated, unchanged, quarantined, finished_at)
-       OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'loaded', $10, $11, $12, $13, $14, $15,
-               clock_timestamp())
+          rows_read, inserted, updated, unchanged, quarantined, deleted, first_seen_at,
+          last_seen_at, finished_at)
+       OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'loaded', $10, $11,
+               $12, $13, $14, $15, $16, $17::timestamptz, $17::timestamptz, clock_timestamp())
        RETURNING load_id)
      INSERT INTO ${quoteIdent(schema)}.quarantine
        (load_id, source, report, asset, gas_day, cycle, sha256, line_no, raw_line, reason)
      SELECT l.load_id, $2, $3, $4, $5::date, $6, $8, s.line_no, s.raw_line, s.reason ${rows}`,
     params,
+  );
+}
+
+/**
+ * A re-check fetched the pair's current bytes again: move the version's last
+ * sighting, write nothing else.
+ */
+export async function touchVersion(
+  db: Queryable,
+  schema: string,
+  loadId: number,
+  seenAt: Date,
+): Promise<void> {
+  await db.query(
+    `UPDATE ${table(schema)} SET last_seen_at = greatest(last_seen_at, $2::timestamptz)
+     WHERE load_id = $1`,
+    [loadId, seenAt],
   );
 }
 

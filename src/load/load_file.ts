@@ -28,9 +28,10 @@ import {
   nextLoadId,
   priorState,
   recordFailure,
+  touchVersion,
 } from "./ledger.ts";
 import { TooManyRejected } from "./stage_rows.ts";
-import { Empty, writeDirect, writeStaged, type Written } from "./write_paths.ts";
+import { DuplicateKeys, Empty, writeDirect, writeStaged, type Written } from "./write_paths.ts";
 import type { LoadRequest } from "./request.ts";
 
 export type { LoadRequest };
@@ -108,25 +109,45 @@ async function lockPair(tx: Transaction, pair: PairKey, mode: "wait" | "skip"): 
  * row count and a ledger id go out together: the server runs them in order,
  * so the checks read what was committed before the lock was granted.
  */
-async function attempt(tx: Transaction, req: LoadRequest, careful: boolean): Promise<LoadOutcome> {
+async function attempt(
+  tx: Transaction,
+  req: LoadRequest,
+  careful: boolean,
+  startedAt: Date,
+): Promise<LoadOutcome> {
   const key = ledgerKey(req);
   const pairParams = [req.asset, req.gasDay, req.cycle.label, req.source];
   const [locked, prior, [{ n: present }], loadId] = await Promise.all([
     lockPair(tx, key, req.lock ?? "wait"),
-    req.force ? Promise.resolve(undefined) : priorState(tx, req.schema, key),
+    priorState(tx, req.schema, key),
     tx.query<{ n: number }>(countPairSql(req.schema, req.report), pairParams),
     nextLoadId(tx, req.schema),
   ]);
   if (!locked) return { status: "locked" };
-  if (prior?.latestSha === req.sha256) return { status: "unchanged", loadId: prior.latestId! };
-  if (prior?.terminalId !== undefined) {
+  const seenAt = versionTime(req.seenAt ?? startedAt, prior.latestSeenAt);
+  if (!req.force && prior.latestSha === req.sha256) {
+    await touchVersion(tx, req.schema, prior.latestId!, seenAt);
+    return { status: "unchanged", loadId: prior.latestId! };
+  }
+  if (!req.force && prior.terminalId !== undefined) {
     return { status: "rejected", loadId: prior.terminalId, reason: prior.terminalError! };
   }
-  const w = { req, key, loadId, pairParams, step: stepper(req) };
+  const version = { loadId, seenAt, supersedes: prior.latestId };
+  const w = { req, key, version, pairParams, step: stepper(req) };
   const written: Written = present === 0 && !careful
     ? await writeDirect(tx, w)
     : await writeStaged(tx, { ...w, careful, fresh: present === 0 });
   return { status: "loaded", loadId, ...written };
+}
+
+/**
+ * A version's first sighting: when its bytes were fetched, but never before
+ * the version it replaces (a replayed old file becomes the newest version as
+ * of the current one's sighting, so every row version's validity stays an
+ * interval; `rebuild` replays in fetch order and never needs this).
+ */
+function versionTime(fetched: Date, latest: Date | undefined): Date {
+  return latest !== undefined && latest > fetched ? latest : fetched;
 }
 
 function stepper(req: LoadRequest) {
@@ -139,7 +160,7 @@ function stepper(req: LoadRequest) {
 }
 
 function needsCarefulPass(e: unknown): boolean {
-  return e instanceof TooManyRejected ||
+  return e instanceof TooManyRejected || e instanceof DuplicateKeys ||
     (e instanceof DatabaseError && DUPLICATE_CODES.has(e.code));
 }
 
@@ -158,10 +179,10 @@ export async function loadFile(db: Database, req: LoadRequest): Promise<LoadOutc
   const startedAt = new Date();
   try {
     try {
-      return await db.transaction((tx) => attempt(tx, req, false));
+      return await db.transaction((tx) => attempt(tx, req, false, startedAt));
     } catch (e) {
       if (!needsCarefulPass(e)) throw e;
-      return await db.transaction((tx) => attempt(tx, req, true));
+      return await db.transaction((tx) => attempt(tx, req, true, startedAt));
     }
   } catch (e) {
     if (e instanceof Empty) return { status: "empty" };

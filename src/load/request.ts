@@ -28,6 +28,11 @@ export interface LoadRequest {
   sha256: string;
   /** Size of the bytes. */
   bytes: number;
+  /**
+   * When the bytes were fetched: the version's first sighting, so history
+   * says when the pipeline posted it. Default: the load's start.
+   */
+  seenAt?: Date;
   /** Opens the bytes, inside the transaction (again for the careful pass after a duplicate). */
   open: () => Promise<ReadableStream<Uint8Array>>;
   /**

@@ -12,6 +12,7 @@ import {
   convertRow,
   HeaderError,
   type HeaderMap,
+  keyValues,
   mapHeader,
   nulReason,
   type RowResult,
@@ -38,6 +39,8 @@ export interface Rejected {
   raw: string;
   /** Why. */
   reason: string;
+  /** Its key columns (others `null`), when they could be read (see `keyValues`). */
+  key?: RowValues;
 }
 
 /** Where records go. */
@@ -64,7 +67,8 @@ export function stagingSink(layout: Layout, keepRaw: boolean): RowSink {
       keepRaw
         ? copyRow([rec.line, rec.raw, null, ...values], plain)
         : `${rec.line}\t\\N\t\\N\t${copyRow(values, plain)}`,
-    bad: (r) => copyRow([r.line, r.raw, r.reason, ...NULLS]),
+    // A bad row keeps its key when it can be read: the location is still posted.
+    bad: (r) => copyRow([r.line, r.raw, r.reason, ...(r.key ?? NULLS)]),
   };
 }
 
@@ -140,7 +144,8 @@ export async function* copyLines(
         continue;
       }
       stats.rejected++;
-      out += sink.bad({ line: rec.line, raw: rec.raw, reason: r.reason });
+      const key = rec.fields === null ? undefined : keyValues(rec.fields, header);
+      out += sink.bad({ line: rec.line, raw: rec.raw, reason: r.reason, key });
     }
     if (out.length >= FLUSH_CHARS) {
       yield out;

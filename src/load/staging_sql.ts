@@ -12,7 +12,7 @@
  */
 import { quoteIdent } from "../db/database.ts";
 import { dbColumns, keyColumns, type Layout } from "../reports/layout.ts";
-import type { Report } from "../reports/report.ts";
+import { type Report, retiredTable } from "../reports/report.ts";
 
 /** Name of the per-transaction staging table. */
 export const STAGE = "pg_temp.tec_stage";
@@ -70,6 +70,17 @@ export function markDuplicatesSql(layout: Layout): string {
     WHERE s.reason IS NULL AND ${on}`;
 }
 
+/**
+ * Good staged rows whose key another good row has, as `n`. A merge fails on
+ * most duplicates by itself, but not when one copy equals the stored row (it
+ * matches without acting, and the other copy wins): this finds them all.
+ */
+export function countDuplicatesSql(layout: Layout): string {
+  const key = keyColumns(layout).join(", ");
+  return `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${STAGE} WHERE reason IS NULL
+    GROUP BY ${key} HAVING count(*) > 1) d`;
+}
+
 /** `COPY` straight into the report's table (used when the pair holds no rows yet). */
 export function copyDirectSql(schema: string, report: Report): string {
   return `COPY ${target(schema, report)} (${PAIR_PARAMS.join(", ")}, ${
@@ -113,4 +124,54 @@ export function mergeSql(schema: string, report: Report): string {
     WHEN NOT MATCHED THEN
       INSERT (${PAIR_PARAMS.join(", ")}, ${cols.join(", ")}, load_id)
       VALUES ($1, $2::date, $3, $4, ${cols.map((c) => `s.${c}`).join(", ")}, $5)`;
+}
+
+/** `s.<key> = t.<key> AND ...` for the layout's key columns. */
+function keyMatch(layout: Layout): string {
+  return keyColumns(layout).map((k) => `s.${k} = t.${k}`).join(" AND ");
+}
+
+/** The layout's non-key columns of `a` and `b` differ (NULL-aware). */
+function valuesDiffer(layout: Layout, a: string, b: string): string {
+  const nonKey = layout.columns.filter((c) => !c.key).map((c) => c.column);
+  return `(${nonKey.map((c) => `${a}.${c}`).join(", ")}) IS DISTINCT FROM (${
+    nonKey.map((c) => `${b}.${c}`).join(", ")
+  })`;
+}
+
+/**
+ * Close the row versions the new file replaces, before it is merged: the
+ * pair's rows whose key the file no longer has (deleted), and those a good
+ * row of the file changes. A key the file still has on a bad row keeps its
+ * row: a bad cell is not a deletion. Each retired row is valid from its
+ * version's first sighting to the new version's. Parameters: the pair,
+ * load_id (the new version), seen_at (its first sighting).
+ */
+export function retireSql(schema: string, report: Report): string {
+  const layout = report.layout;
+  const cols = [...PAIR_PARAMS, ...dbColumns(layout), "load_id"];
+  return `INSERT INTO ${quoteIdent(schema)}.${quoteIdent(retiredTable(report))}
+      (${cols.join(", ")}, valid_from, valid_to, load_id_to)
+    SELECT ${cols.map((c) => `t.${c}`).join(", ")}, coalesce(l.first_seen_at, l.started_at),
+      $6::timestamptz, $5
+    FROM ${target(schema, report)} t JOIN ${
+    quoteIdent(schema)
+  }.load_ledger l ON l.load_id = t.load_id
+    WHERE ${pairWhere("t")} AND (
+      NOT EXISTS (SELECT 1 FROM ${STAGE} s WHERE ${keyMatch(layout)})
+      OR EXISTS (SELECT 1 FROM ${STAGE} s
+                 WHERE s.reason IS NULL AND ${keyMatch(layout)} AND ${
+    valuesDiffer(layout, "s", "t")
+  }))`;
+}
+
+/**
+ * Delete the pair's rows whose key the new file no longer has (good or bad);
+ * the command tag's count is the `deleted` count. Parameters: the pair.
+ */
+export function deleteMissingSql(schema: string, report: Report): string {
+  return `DELETE FROM ${target(schema, report)} t
+    WHERE ${pairWhere("t")} AND NOT EXISTS (SELECT 1 FROM ${STAGE} s WHERE ${
+    keyMatch(report.layout)
+  })`;
 }

@@ -10,14 +10,17 @@ import type { Transaction } from "../db/database.ts";
 import {
   copyDirectSql,
   copyStageSql,
+  countDuplicatesSql,
   countPairSql,
   createStageSql,
+  deleteMissingSql,
   insertFreshSql,
   markDuplicatesSql,
   mergeSql,
+  retireSql,
   STAGE,
 } from "./staging_sql.ts";
-import { insertLoaded, type LedgerKey, type LoadCounts } from "./ledger.ts";
+import { insertLoaded, type LedgerKey, type LoadCounts, type Version } from "./ledger.ts";
 import {
   copyLines,
   directSink,
@@ -29,6 +32,9 @@ import type { LoadRequest } from "./request.ts";
 
 /** The file has a header and no rows: "not posted yet", nothing written. */
 export class Empty extends Error {}
+
+/** Staged rows share a key: roll back, and let the careful pass quarantine every copy. */
+export class DuplicateKeys extends Error {}
 
 /** What one write pass did. */
 export interface Written {
@@ -44,8 +50,8 @@ export interface WriteContext {
   req: LoadRequest;
   /** Its ledger identity. */
   key: LedgerKey;
-  /** Its ledger id (reserved; the row is written at the end). */
-  loadId: number;
+  /** The version it writes (its ledger row is written at the end). */
+  version: Version;
   /** asset, gas day, cycle, source: the pair's parameters of `staging_sql.ts`. */
   pairParams: unknown[];
   /** Times a step (for debug logs and the benchmark). */
@@ -62,7 +68,8 @@ const DIRECT_REJECT_LIMIT = 10_000;
  * rejected rows throw `TooManyRejected`; either way the caller stages.
  */
 export async function writeDirect(tx: Transaction, w: WriteContext): Promise<Written> {
-  const { req, loadId, step } = w;
+  const { req, step } = w;
+  const loadId = w.version.loadId;
   const stats: StageStats = { rowsRead: 0, rejected: 0, extraHeaders: [] };
   const rejected: Rejected[] = [];
   const sink = directSink({
@@ -90,22 +97,24 @@ export async function writeDirect(tx: Transaction, w: WriteContext): Promise<Wri
     updated: 0,
     unchanged: 0,
     quarantined: rejected.length,
+    deleted: 0,
   };
-  await step("ledger", () => insertLoaded(tx, req.schema, w.key, loadId, counts, { rejected }));
+  await step("ledger", () => insertLoaded(tx, req.schema, w.key, w.version, counts, { rejected }));
   return { counts, extraHeaders: stats.extraHeaders };
 }
 
 /**
- * Stage the file in a temporary table and merge it into the table. `careful`
- * keeps every raw line and quarantines duplicate keys first; without it the
- * merge fails on a duplicate and the caller retries carefully. `fresh`: the
- * pair holds no rows, so a plain insert does instead of a merge.
+ * Stage the file in a temporary table and make the pair's rows equal its good
+ * rows: close the versions it changes or drops, delete the dropped, merge the
+ * rest. `careful` keeps every raw line and quarantines duplicate keys first;
+ * without it the merge fails on a duplicate and the caller retries carefully.
+ * `fresh`: the pair holds no rows, so a plain insert does instead.
  */
 export async function writeStaged(
   tx: Transaction,
   w: WriteContext & { careful: boolean; fresh: boolean },
 ): Promise<Written> {
-  const { req, loadId, pairParams, step } = w;
+  const { req, step } = w;
   const layout = req.report.layout;
   await tx.query(createStageSql(layout));
   const stats: StageStats = { rowsRead: 0, rejected: 0, extraHeaders: [] };
@@ -120,47 +129,67 @@ export async function writeStaged(
   );
   if (stats.rowsRead === 0) throw new Empty();
   if (w.careful) await step("duplicates", () => tx.query(markDuplicatesSql(layout)));
-  const [{ n: quarantined }] = await tx.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM ${STAGE} WHERE reason IS NOT NULL`,
+  const counts = w.fresh
+    ? await insertFresh(tx, w, stats.rowsRead)
+    : await replace(tx, w, stats.rowsRead);
+  await step(
+    "ledger",
+    () => insertLoaded(tx, req.schema, w.key, w.version, counts, { staged: true }),
   );
-  const good = stats.rowsRead - quarantined;
-  let counts: LoadCounts;
-  if (w.fresh) {
-    const n = await step(
-      "insert",
-      () => tx.execute(insertFreshSql(req.schema, req.report), [...pairParams, loadId]),
-    );
-    counts = { rowsRead: stats.rowsRead, inserted: n, updated: 0, unchanged: 0, quarantined };
-  } else {
-    counts = await merge(tx, w, stats.rowsRead, good, quarantined);
-  }
-  await step("ledger", () => insertLoaded(tx, req.schema, w.key, loadId, counts, { staged: true }));
   return { counts, extraHeaders: stats.extraHeaders };
 }
 
-async function merge(
+const QUARANTINED = `SELECT count(*)::int AS n FROM ${STAGE} WHERE reason IS NOT NULL`;
+
+async function insertFresh(
   tx: Transaction,
   w: WriteContext,
   rowsRead: number,
-  good: number,
-  quarantined: number,
 ): Promise<LoadCounts> {
-  const { req, loadId, pairParams, step } = w;
-  const count = async () =>
-    (await tx.query<{ n: number }>(countPairSql(req.schema, req.report), pairParams))[0].n;
-  const before = await count();
-  // Temp tables are never auto-analysed; the merge join needs statistics.
-  await step("analyze", () => tx.query(`ANALYZE ${STAGE}`));
-  const written = await step(
+  const { req, pairParams } = w;
+  const [[{ n: quarantined }], inserted] = await Promise.all([
+    tx.query<{ n: number }>(QUARANTINED),
+    w.step(
+      "insert",
+      () => tx.execute(insertFreshSql(req.schema, req.report), [...pairParams, w.version.loadId]),
+    ),
+  ]);
+  return { rowsRead, inserted, updated: 0, unchanged: 0, quarantined, deleted: 0 };
+}
+
+/**
+ * The pair already holds rows. Every statement depends only on what the
+ * server holds, so all go out together (one round trip, run in order).
+ */
+async function replace(tx: Transaction, w: WriteContext, rowsRead: number): Promise<LoadCounts> {
+  const { req, pairParams, step } = w;
+  const { loadId, seenAt } = w.version;
+  const count = () => tx.query<{ n: number }>(countPairSql(req.schema, req.report), pairParams);
+  const [[{ n: duplicates }], [{ n: quarantined }], , , deleted, [{ n: before }], written, [{
+    n: after,
+  }]] = await step(
     "merge",
-    () => tx.execute(mergeSql(req.schema, req.report), [...pairParams, loadId]),
+    () =>
+      Promise.all([
+        tx.query<{ n: number }>(countDuplicatesSql(req.report.layout)),
+        tx.query<{ n: number }>(QUARANTINED),
+        // Temp tables are never auto-analysed; the joins need statistics.
+        tx.query(`ANALYZE ${STAGE}`),
+        tx.execute(retireSql(req.schema, req.report), [...pairParams, loadId, seenAt]),
+        tx.execute(deleteMissingSql(req.schema, req.report), pairParams),
+        count(),
+        tx.execute(mergeSql(req.schema, req.report), [...pairParams, loadId]),
+        count(),
+      ]),
   );
-  const inserted = (await count()) - before;
+  if (duplicates > 0) throw new DuplicateKeys();
+  const inserted = after - before;
   return {
     rowsRead,
     inserted,
     updated: written - inserted,
-    unchanged: good - written,
+    unchanged: rowsRead - quarantined - written,
     quarantined,
+    deleted,
   };
 }

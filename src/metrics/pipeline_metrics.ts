@@ -54,6 +54,8 @@ export interface PipelineMetrics {
   readonly loadDuration: Histogram<"asset">;
   /** `tec_rows_quarantined_total{asset}`: rows rejected by validation. */
   readonly rowsQuarantined: Counter<"asset">;
+  /** `tec_rows_deleted_total{asset,cycle}`: rows a revised file no longer has, deleted (kept in history). */
+  readonly rowsDeleted: Counter<"asset" | "cycle">;
   /** `tec_last_success_timestamp_seconds{asset,cycle}`: unix time of the last successful load. */
   readonly lastSuccessTimestamp: Gauge<"asset" | "cycle">;
 }
@@ -101,6 +103,12 @@ export function createPipelineMetrics(registry: Registry): PipelineMetrics {
       name: "tec_rows_quarantined_total",
       help: "Rows rejected by validation and quarantined.",
       labelNames: ["asset"] as const,
+      registers,
+    }),
+    rowsDeleted: new Counter({
+      name: "tec_rows_deleted_total",
+      help: "Rows a revised file no longer has, deleted from the table (kept in the history).",
+      labelNames: ["asset", "cycle"] as const,
       registers,
     }),
     lastSuccessTimestamp: new Gauge({

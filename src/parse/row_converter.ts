@@ -230,3 +230,30 @@ function cellOk(check: Check, v: string): boolean {
   if (check.kind === INTEGER) return isInteger(v);
   return check.codes !== null ? check.codes.has(v) : check.pattern!.test(v);
 }
+
+/**
+ * The layout-ordered values of a rejected record with only its key columns
+ * filled (everything else `null`), when its key can be read: a revision whose
+ * row for a location is bad has not dropped the location. `undefined` when a
+ * key cell is missing or invalid (or the record is the wrong width).
+ */
+export function keyValues(
+  fields: readonly (string | null)[],
+  map: HeaderMap,
+): RowValues | undefined {
+  if (fields.length !== map.width) return undefined;
+  const out: RowValues = [];
+  for (let c = 0; c < map.checks.length; c++) {
+    const check = map.checks[c];
+    if (!check.key) {
+      out.push(null);
+      continue;
+    }
+    let v = fields[map.indexes[c]];
+    if (v !== null && check.normalise !== null) v = check.normalise(v);
+    if (v === null || v.trim() === "" || v.includes("\0")) return undefined;
+    if (check.kind !== TEXT && !cellOk(check, v)) return undefined;
+    out.push(v);
+  }
+  return out;
+}

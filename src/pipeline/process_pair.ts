@@ -116,6 +116,8 @@ export interface BodySource {
   prefix: Uint8Array;
   /** `Content-Type`, if known. */
   contentType?: string | null;
+  /** When it was fetched (default: when the load starts, e.g. a replay). */
+  seenAt?: Date;
 }
 
 /** Fetch and load one pair. */
@@ -192,6 +194,7 @@ async function fetchBody(
     bytes: fetched.bytes,
     prefix: fetched.prefix,
     contentType: fetched.headers["content-type"],
+    seenAt: fetched.fetchedAt,
   };
 }
 
@@ -244,6 +247,7 @@ async function loadBody(
       url: body.url,
       sha256: body.sha256,
       bytes: body.bytes,
+      seenAt: body.seenAt,
       open: async () => (await Deno.open(body.path, { read: true })).readable,
       force: job.force,
       lock: job.lock,
@@ -323,6 +327,7 @@ function logLoaded(r: Extract<LoadOutcome, { status: "loaded" }>, c: LoadedConte
     updated: r.counts.updated,
     unchanged: r.counts.unchanged,
     quarantined: r.counts.quarantined,
+    deleted: r.counts.deleted,
     bytes: c.body.bytes,
     duration_ms: Math.round(c.seconds * 1000),
     forced: c.job.force ?? false,

@@ -8,7 +8,9 @@
  * Every report table has the same frame around the layout's columns:
  * `asset, gas_day, cycle, source` (stamped from the request), the layout's
  * columns, then `load_id, first_loaded_at, updated_at`; its primary key is
- * `(asset, gas_day, cycle, source, <the layout's key columns>)`.
+ * `(asset, gas_day, cycle, source, <the layout's key columns>)`. Beside it,
+ * `<table>_retired` keeps the row versions a newer file changed or dropped:
+ * the same columns up to `load_id`, then `valid_from, valid_to, load_id_to`.
  *
  * @module
  */
@@ -50,4 +52,9 @@ export interface Report {
   readonly reservedParams: readonly string[];
   /** The URL of one posting. */
   url(source: ReportSource, req: ReportRequest): string;
+}
+
+/** The table of a report's retired row versions (see the module doc). */
+export function retiredTable(report: Report): string {
+  return `${report.table}_retired`;
 }

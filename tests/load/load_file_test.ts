@@ -62,6 +62,7 @@ Deno.test("loader: a good file lands whole, stamped with gas day and cycle", asy
       updated: 0,
       unchanged: 0,
       quarantined: 0,
+      deleted: 0,
     });
     const all = await rows(t);
     assert.equal(all.length, 8);
@@ -129,6 +130,7 @@ Deno.test("loader: same bytes twice is a no-op; --force reloads and counts uncha
         updated: 0,
         unchanged: 8,
         quarantined: 0,
+        deleted: 0,
       });
     }
     assert.deepEqual(await rows(t), before, "identical rows keep their load_id");
@@ -156,6 +158,7 @@ Deno.test("loader: a revision updates changed rows, inserts new ones, keeps the 
       updated: 1,
       unchanged: 7,
       quarantined: 0,
+      deleted: 0,
     });
     const alpha = (await rows(t, "loc = '500001'"))[0];
     assert.equal(alpha.tsq, "100");
@@ -181,6 +184,7 @@ Deno.test("loader: bad rows go to quarantine with line, raw text and reason; bot
       updated: 0,
       unchanged: 0,
       quarantined: 7,
+      deleted: 0,
     });
     assert.deepEqual((await rows(t)).map((x) => x.loc), ["600001", "600008"]);
     const q = await t.db.query<Row>(
@@ -518,6 +522,7 @@ Deno.test("loader: more bad rows than a direct load keeps in memory go through s
       updated: 0,
       unchanged: 0,
       quarantined: 12_000,
+      deleted: 0,
     });
     assert.ok(steps.includes("duplicates"), steps.join(","));
   });

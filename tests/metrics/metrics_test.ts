@@ -24,6 +24,7 @@ const TEC_FAMILIES = [
   "tec_fetch_duration_seconds histogram",
   "tec_load_duration_seconds histogram",
   "tec_rows_quarantined_total counter",
+  "tec_rows_deleted_total counter",
   "tec_last_success_timestamp_seconds gauge",
 ];
 
@@ -108,7 +109,7 @@ Deno.test("metricsObserver feeds the prom-client metrics", async () => {
   const outcome = {
     status: "loaded",
     loadSeconds: 0.7,
-    counts: { inserted: 7, updated: 3, quarantined: 1 },
+    counts: { inserted: 7, updated: 3, quarantined: 1, deleted: 4 },
   };
   observer.outcome?.(job as never, outcome as never);
   const text = await metrics.render();
@@ -117,6 +118,7 @@ Deno.test("metricsObserver feeds the prom-client metrics", async () => {
   assert.equal(sample(text, 'tec_files_total{asset="TW",status="loaded"}'), 1);
   assert.equal(sample(text, 'tec_rows_loaded_total{asset="TW",cycle="evening"}'), 10);
   assert.equal(sample(text, 'tec_rows_quarantined_total{asset="TW"}'), 1);
+  assert.equal(sample(text, 'tec_rows_deleted_total{asset="TW",cycle="evening"}'), 4);
   assert.equal(sample(text, 'tec_load_duration_seconds_sum{asset="TW"}'), 0.7);
   assert.equal(
     sample(text, 'tec_last_success_timestamp_seconds{asset="TW",cycle="evening"}'),

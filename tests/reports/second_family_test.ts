@@ -83,6 +83,7 @@ Deno.test("a second report family loads through the unchanged loader", async () 
       updated: 0,
       unchanged: 0,
       quarantined: 1,
+      deleted: 0,
     });
     assert.deepEqual(r.extraHeaders, ["Comment"]);
     const rows = await t.db.query(
