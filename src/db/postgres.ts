@@ -102,20 +102,29 @@ export function toDatabaseError(e: unknown, timeouts?: TimeoutSettings): unknown
  * gives up on a COPY once its stream is handed over (the query no longer
  * counts as active), though the server may still be busy with it.
  */
-function sendCancel(address: { host: string; port: number }, s: BackendKey) {
+function sendCancel(address: { host: string; port: number }, s: BackendKey): Promise<void> {
   const msg = new DataView(new ArrayBuffer(16));
   msg.setInt32(0, 16);
   msg.setInt32(4, 80877102);
   msg.setInt32(8, s.pid);
   msg.setUint32(12, s.secret);
-  const socket = net.connect(
-    address.port,
-    address.host,
-    () => socket.end(new Uint8Array(msg.buffer)),
-  );
-  socket.on("error", () => {});
-  socket.setTimeout(5000, () => socket.destroy());
+  // Resolves once the request is delivered (the server closes the socket) or
+  // given up on: a process that exits right after a hard stop must not exit
+  // before its cancel went out.
+  return new Promise((resolve) => {
+    const socket = net.connect(
+      address.port,
+      address.host,
+      () => socket.end(new Uint8Array(msg.buffer)),
+    );
+    socket.on("error", () => {});
+    socket.on("close", () => resolve());
+    socket.setTimeout(CANCEL_TIMEOUT_MS, () => socket.destroy());
+  });
 }
+
+/** How long a hard stop waits for its cancel requests to reach the server. */
+const CANCEL_TIMEOUT_MS = 2000;
 
 /** Statements in flight, so that a hard stop can cancel them on the server. */
 class Inflight {
@@ -127,13 +136,13 @@ class Inflight {
     q.then(done, done);
     return q;
   }
-  cancelAll(address: { host: string; port: number }): void {
+  cancelAll(address: { host: string; port: number }): Promise<void> {
     const backends = new Map<number, BackendKey>();
     for (const q of this.#all) {
       const state = (q as { state?: BackendKey | null }).state;
       if (state) backends.set(state.pid, state);
     }
-    for (const s of backends.values()) sendCancel(address, s);
+    return Promise.all([...backends.values()].map((s) => sendCancel(address, s))).then(() => {});
   }
 }
 
@@ -376,8 +385,8 @@ export function connectPostgres(opts: ConnectOptions): Database & Queryable {
     async close(o?: { timeoutSeconds?: number }): Promise<void> {
       const timeout = o?.timeoutSeconds ?? 5;
       // A hard stop: the server ends what it is doing for us, now.
-      if (timeout === 0) inflight.cancelAll(serverAddress(c));
-      await Promise.all([sql.end({ timeout }), probe?.end({ timeout: 0 })]);
+      const cancelled = timeout === 0 ? inflight.cancelAll(serverAddress(c)) : undefined;
+      await Promise.all([sql.end({ timeout }), probe?.end({ timeout: 0 }), cancelled]);
     },
   };
 }
