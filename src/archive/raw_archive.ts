@@ -118,6 +118,42 @@ export interface RequestRecord {
 
 const SHA_RE = /^[0-9a-f]{64}$/;
 
+/** One line of an archive's request logs (see {@linkcode RawArchive.allRequests}). */
+export type ArchivedRequest =
+  | { sha256: string; record: RequestRecord; unreadable?: undefined }
+  | { sha256: string; unreadable: string; record?: undefined };
+
+/** The lines of a text file, streamed. */
+async function* linesOf(path: string): AsyncGenerator<string> {
+  const file = await Deno.open(path, { read: true });
+  let rest = "";
+  for await (const text of file.readable.pipeThrough(new TextDecoderStream())) {
+    const parts = (rest + text).split("\n");
+    rest = parts.pop()!;
+    yield* parts;
+  }
+  if (rest !== "") yield rest;
+}
+
+/** A request log line as a record, or why it is not one. */
+function parseRecord(line: string): RequestRecord | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return "not JSON";
+  }
+  const r = v as Partial<RequestRecord> | null;
+  if (typeof r !== "object" || r === null) return "not a JSON object";
+  for (const k of ["url", "source", "gasDay", "fetchedAt"] as const) {
+    if (typeof r[k] !== "string") return `"${k}" is not a string`;
+  }
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(r.gasDay!)) return `"gasDay" ${r.gasDay} is not YYYY-MM-DD`;
+  if (!Number.isInteger(r.cycle)) return `"cycle" is not a cycle code`;
+  if (Number.isNaN(Date.parse(r.fetchedAt!))) return `"fetchedAt" ${r.fetchedAt} is not a time`;
+  return r as RequestRecord;
+}
+
 /** The last `size` bytes of a stream, in a ring: memory stays `size` whatever the stream. */
 class Tail {
   readonly #ring: Uint8Array;
@@ -285,6 +321,48 @@ export class RawArchive {
     return text.split("\n").filter((l) => l.trim() !== "").map((l) =>
       JSON.parse(l) as RequestRecord
     );
+  }
+
+  /**
+   * Every request record in the archive, file by file (in no particular
+   * order), read line by line: memory stays one record file whatever the
+   * archive's size. A line that is not a request record is yielded as an
+   * `unreadable` entry naming the file and line, never skipped silently.
+   *
+   * @throws {ArchiveError} when a directory cannot be read
+   */
+  async *allRequests(): AsyncGenerator<ArchivedRequest> {
+    for (const dir of await this.#listDir(this.#root)) {
+      if (!/^[0-9a-f]{2}$/.test(dir)) continue;
+      for (const name of await this.#listDir(join(this.#root, dir))) {
+        const m = /^([0-9a-f]{64})\.requests\.jsonl$/.exec(name);
+        if (m) yield* this.#recordsOf(m[1]);
+      }
+    }
+  }
+
+  async #listDir(dir: string): Promise<string[]> {
+    try {
+      return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return [];
+      throw archiveError(dir, e);
+    }
+  }
+
+  async *#recordsOf(sha256: string): AsyncGenerator<ArchivedRequest> {
+    const path = this.requestsPath(sha256);
+    let n = 0;
+    // Streamed: the log of a body fetched often (the header-only "not posted
+    // yet" answer) grows with every poll.
+    for await (const line of linesOf(path)) {
+      n++;
+      if (line.trim() === "") continue;
+      const record = parseRecord(line);
+      yield typeof record === "string"
+        ? { sha256, unreadable: `${path}:${n}: ${record}` }
+        : { sha256, record };
+    }
   }
 
   /**

@@ -120,7 +120,7 @@ export interface PriorState {
 export async function priorState(
   db: Queryable,
   schema: string,
-  k: PairKey & { sha256: string },
+  k: PairKey & { sha256: string; failuresFrom?: number },
 ): Promise<PriorState> {
   const [r] = await db.query<{
     latest_id: number | null;
@@ -139,9 +139,9 @@ export async function priorState(
      FROM (SELECT 1) AS one LEFT JOIN LATERAL (
        SELECT f.load_id, coalesce(f.error, 'failed') AS error FROM ${table(schema)} f
        WHERE ${pairWhere("f")} AND f.sha256 = $5 AND f.terminal
-         AND f.load_id > coalesce((SELECT load_id FROM latest), 0)
+         AND f.load_id > coalesce((SELECT load_id FROM latest), 0) AND f.load_id >= $6
        ORDER BY f.load_id DESC LIMIT 1) AS t ON true`,
-    [...pairParams(k), k.sha256],
+    [...pairParams(k), k.sha256, k.failuresFrom ?? 0],
   );
   return {
     latestId: r.latest_id ?? undefined,
@@ -338,4 +338,35 @@ export async function lastFailure(
      FROM ${table(schema)} WHERE status = 'failed' ORDER BY load_id DESC LIMIT 1`,
   );
   return r;
+}
+
+/**
+ * The pair's versions whose bytes are not among `sha256s` (a rebuild's
+ * archived requests of the pair): a rebuild would lose them.
+ */
+export function unarchivedVersions(
+  db: Queryable,
+  schema: string,
+  k: PairKey,
+  sha256s: readonly string[],
+): Promise<{ load_id: number; sha256: string; url: string }[]> {
+  return db.query(
+    `SELECT l.load_id::int AS load_id, l.sha256, l.url FROM ${table(schema)} l
+     WHERE ${pairWhere("l")} AND l.status = 'loaded' AND l.sha256 <> ALL($5::text[])
+     ORDER BY l.load_id`,
+    [...pairParams(k), sha256s],
+  );
+}
+
+/**
+ * Mark the pair's versions `replaced`: a rebuild derives them again from the
+ * same bytes. They stay in the ledger, for the audit trail; returns how many.
+ */
+export function replaceVersions(db: Queryable, schema: string, k: PairKey): Promise<number> {
+  return db.execute(
+    `UPDATE ${table(schema)} l SET status = 'replaced' WHERE ${
+      pairWhere("l")
+    } AND l.status = 'loaded'`,
+    pairParams(k),
+  );
 }

@@ -119,7 +119,7 @@ async function attempt(
   const pairParams = [req.asset, req.gasDay, req.cycle.label, req.source];
   const [locked, prior, [{ n: present }], loadId] = await Promise.all([
     lockPair(tx, key, req.lock ?? "wait"),
-    priorState(tx, req.schema, key),
+    priorState(tx, req.schema, { ...key, failuresFrom: req.failuresFrom }),
     tx.query<{ n: number }>(countPairSql(req.schema, req.report), pairParams),
     nextLoadId(tx, req.schema),
   ]);

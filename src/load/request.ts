@@ -40,6 +40,12 @@ export interface LoadRequest {
    * these bytes already failed terminally.
    */
   force?: boolean;
+  /**
+   * Only terminal failures with a ledger id from this one on count as a
+   * verdict on these bytes (a rebuild disregards the ones older than itself:
+   * they may be a layout the program now reads). Default: all.
+   */
+  failuresFrom?: number;
   /** When another process holds the pair: wait for it (default) or give up at once. */
   lock?: "wait" | "skip";
   /** Told how long each step took (for debug logs and the benchmark). */

@@ -39,12 +39,15 @@ export function stageColumns(layout: Layout): string[] {
 
 /**
  * `CREATE TEMP TABLE` for the staging table (dropped at commit, or with the
- * savepoint that created it). `raw_line` is only filled where quarantine may
- * need it.
+ * savepoint that created it), after dropping the one an earlier load of the
+ * same transaction left (a rebuild loads a pair's versions in one). Two
+ * statements, for the simple protocol. `raw_line` is only filled where
+ * quarantine may need it.
  */
 export function createStageSql(layout: Layout): string {
   const cols = layout.columns.map((c) => `${c.column} ${SQL_TYPE(c.kind)}`).join(", ");
-  return `CREATE TEMP TABLE tec_stage (line_no integer NOT NULL, raw_line text, reason text, ${cols}) ON COMMIT DROP`;
+  return `DROP TABLE IF EXISTS ${STAGE}; ` +
+    `CREATE TEMP TABLE tec_stage (line_no integer NOT NULL, raw_line text, reason text, ${cols}) ON COMMIT DROP`;
 }
 
 /** `COPY` into the staging table. */
@@ -163,6 +166,15 @@ export function retireSql(schema: string, report: Report): string {
                  WHERE s.reason IS NULL AND ${keyMatch(layout)} AND ${
     valuesDiffer(layout, "s", "t")
   }))`;
+}
+
+/**
+ * Delete every row of a pair, current and retired (a rebuild derives them
+ * again from the archive): one statement per table. Parameters: the pair.
+ */
+export function clearPairSql(schema: string, report: Report): string[] {
+  const retired = `${quoteIdent(schema)}.${quoteIdent(retiredTable(report))}`;
+  return [target(schema, report), retired].map((t) => `DELETE FROM ${t} WHERE ${pairWhere()}`);
 }
 
 /**

@@ -73,6 +73,8 @@ export interface PairJob {
   force?: boolean;
   /** Pair lock policy (see {@linkcode loadFile}). */
   lock?: "wait" | "skip";
+  /** Terminal failures older than this ledger id are no verdict (see `LoadRequest.failuresFrom`). */
+  failuresFrom?: number;
 }
 
 /** How a pair ended. */
@@ -198,6 +200,16 @@ async function fetchBody(
   };
 }
 
+/** How {@linkcode replayFile} presents the bytes. */
+export interface ReplayOptions {
+  /** URL for the ledger. Default: the file's `file://` URL. */
+  url?: string;
+  /** When the bytes were fetched. Default: now (a replay is a new sighting). */
+  seenAt?: Date;
+  /** The sha256 the bytes must have (an archived body's name); a mismatch throws `ArchiveError`. */
+  sha256?: string;
+}
+
 /**
  * Load a local file, or an archived body, exactly as if it had been fetched
  * for `job`.
@@ -206,11 +218,19 @@ export async function replayFile(
   ctx: PipelineContext,
   job: PairJob,
   path: string,
-  url?: string,
+  o: ReplayOptions = {},
 ): Promise<PairOutcome> {
   const started = performance.now();
   const h = await hashFile(path, SNIFF_BYTES);
-  const body: BodySource = { url: safeUrl(url ?? `file://${path}`), path, ...h };
+  if (o.sha256 !== undefined && h.sha256 !== o.sha256) {
+    throw new ArchiveError(path, `its bytes hash to ${h.sha256}, not to its name: corrupt`);
+  }
+  const body: BodySource = {
+    url: safeUrl(o.url ?? `file://${path}`),
+    path,
+    ...h,
+    seenAt: o.seenAt,
+  };
   const outcome = await loadBody(ctx, job, body, started);
   ctx.observer?.outcome?.(job, outcome);
   return outcome;
@@ -251,6 +271,7 @@ async function loadBody(
       open: async () => (await Deno.open(body.path, { read: true })).readable,
       force: job.force,
       lock: job.lock,
+      failuresFrom: job.failuresFrom,
       onUnrecorded: ctx.journal && ((k, f) => ctx.journal!.append(k, f)),
     });
     const timing = { seconds: secondsSince(started), loadSeconds: secondsSince(loadStarted) };

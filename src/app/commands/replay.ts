@@ -39,7 +39,9 @@ async function replayArchived(rt: Runtime, o: ReplayOptions, sha: string): Promi
     cycle: o.given.cycle ?? findCycle(String(last!.cycle))!,
     force: o.force,
   };
-  return exitStatus([await replayFile(rt, job, rt.archive.bodyPath(sha), last?.url)]);
+  return exitStatus([
+    await replayFile(rt, job, rt.archive.bodyPath(sha), { url: last?.url, sha256: sha }),
+  ]);
 }
 
 async function replayLocal(rt: Runtime, o: ReplayOptions): Promise<number> {
