@@ -23,6 +23,7 @@ import { runDaemonCommand } from "./app/commands/daemon.ts";
 import { runJobs, runWindow } from "./app/commands/once.ts";
 import { runReplay } from "./app/commands/replay.ts";
 import { dryRun, runBackfill } from "./app/commands/backfill.ts";
+import { parseExportRequest, runExport } from "./app/commands/export.ts";
 import { type Clock, systemClock } from "./daemon/clock.ts";
 import { restrictedSources, restrictionFrom } from "./pipeline/selection.ts";
 import { parseBackfillRange, planBackfill } from "./backfill/plan.ts";
@@ -115,6 +116,10 @@ async function readConfig(cli: CliArgs, env: Record<string, string | undefined>)
 
 /** Validate the command line against the configuration and pick the command. */
 function buildCommand(cli: CliArgs, config: Config, clock: Clock): Command {
+  if (cli.command === "export") {
+    const request = parseExportRequest(cli, config);
+    return (env) => runExport(env, request);
+  }
   const combos = expandParams(cli.params);
   if (cli.command === "backfill") {
     const range = parseBackfillRange(cli);

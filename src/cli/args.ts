@@ -8,7 +8,7 @@ import { LOG_LEVELS, type LogLevel } from "../config/schema.ts";
 import { MAX_COMBINATIONS, UsageError } from "./params.ts";
 
 /** Sub-commands. */
-export const COMMANDS = ["run", "backfill", "healthcheck"] as const;
+export const COMMANDS = ["run", "backfill", "export", "healthcheck"] as const;
 /** A sub-command. */
 export type Command = typeof COMMANDS[number];
 
@@ -32,15 +32,41 @@ export interface CliArgs {
   help: boolean;
   /** `--version`. */
   version: boolean;
-  /** backfill `--from`. */
+  /** backfill and export `--from`. */
   from?: string;
-  /** backfill `--to`. */
+  /** backfill and export `--to`. */
   to?: string;
-  /** backfill `--cycles`. */
+  /** backfill and export `--cycles`. */
   cycles?: string;
   /** backfill `--dry-run`. */
   dryRun: boolean;
+  /** export `--asset`. */
+  asset?: string;
+  /** export `--source`. */
+  source?: string;
+  /** export `--as-of`. */
+  asOf?: string;
+  /** export `--format`. */
+  format?: string;
+  /** export `--output`. */
+  output?: string;
 }
+
+/** Options that belong to some commands only (by their `parseArgs` names). */
+const OWNERS: Readonly<Record<string, readonly Command[]>> = {
+  from: ["backfill", "export"],
+  to: ["backfill", "export"],
+  cycles: ["backfill", "export"],
+  "dry-run": ["backfill"],
+  asset: ["export"],
+  source: ["export"],
+  "as-of": ["export"],
+  format: ["export"],
+  output: ["export"],
+};
+
+/** Options of the loading commands that mean nothing to `export`, which only reads. */
+const NOT_FOR_EXPORT = ["once", "force", "replay"] as const;
 
 /**
  * Parse `argv`. `--params` takes every following token up to the next option,
@@ -63,9 +89,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
   if (values.replay !== undefined && !values.once) {
     throw new UsageError("--replay loads one file and exits: use it with --once");
   }
-  if (command !== "backfill" && (values.from || values.to || values.cycles || values["dry-run"])) {
-    throw new UsageError("--from, --to, --cycles and --dry-run belong to the backfill command");
-  }
+  checkOwners(command, values, params);
   return {
     command,
     params,
@@ -80,7 +104,38 @@ export function parseCli(argv: readonly string[]): CliArgs {
     to: values.to,
     cycles: values.cycles,
     dryRun: values["dry-run"],
+    asset: values.asset,
+    source: values.source,
+    asOf: values["as-of"],
+    format: values.format,
+    output: values.output,
   };
+}
+
+/** Refuse an option given to a command it does not belong to, naming both. */
+function checkOwners(
+  command: Command,
+  values: Record<string, string | boolean | undefined>,
+  params: readonly string[],
+): void {
+  for (const [option, owners] of Object.entries(OWNERS)) {
+    if (values[option] === undefined || values[option] === false) continue;
+    if (owners.includes(command)) continue;
+    const names = owners.length === 1
+      ? `the ${owners[0]} command`
+      : `the ${owners.join(" and ")} commands`;
+    throw new UsageError(`--${option} belongs to ${names}`);
+  }
+  if (command !== "export") return;
+  const loading = NOT_FOR_EXPORT.filter((o) => values[o]).map((o) => `--${o}`);
+  if (params.length > 0) loading.push("--params");
+  if (loading.length > 0) {
+    throw new UsageError(
+      `export reads the database: ${loading.join(", ")} do${
+        loading.length === 1 ? "es" : ""
+      } not apply (select with --from, --to, --cycles, --asset, --source, --as-of)`,
+    );
+  }
 }
 
 /** `--params` takes every `key=value` token up to the next option; the rest is options. */
@@ -120,6 +175,11 @@ function parseOptions(rest: string[]) {
         to: { type: "string" },
         cycles: { type: "string" },
         "dry-run": { type: "boolean", default: false },
+        asset: { type: "string" },
+        source: { type: "string" },
+        "as-of": { type: "string" },
+        format: { type: "string" },
+        output: { type: "string", short: "o" },
       },
     });
   } catch (e) {
@@ -147,6 +207,8 @@ Usage:
   tec-pipeline --once [--params key=value ...] [options]   load, then exit
   tec-pipeline --once --replay <sha256|file> [--params gasDay=.. cycle=..]
   tec-pipeline backfill --from YYYY-MM-DD --to YYYY-MM-DD [--cycles timely,final] [--dry-run]
+  tec-pipeline export --from YYYY-MM-DD --to YYYY-MM-DD [--cycles timely,final] [--asset TW]
+      [--source NAME] [--as-of TIME] --format csv|json [--output FILE]
   tec-pipeline healthcheck                                  exit 0 if /healthz answers
 
 Parameters (--params):
@@ -166,6 +228,16 @@ Options:
   -h, --help         this text
   -V, --version      the version
 
+Export options:
+  --asset A,B        assets to export (default: every configured source's)
+  --source NAME,..   sources to export (default: every configured one)
+  --as-of TIME       the rows as they were at TIME: an instant (2024-01-16T23:20:00Z)
+                     or a local time in the configured timezone (2024-01-16T17:20)
+  --format csv|json  csv: the posted file's columns (prefixed by Asset, Gas Day,
+                     Cycle, Source when more than one pair is selected); json: an array
+  -o, --output FILE  write FILE atomically (default: standard output)
+
 Exit status (--once): 0 all loaded or already loaded; 3 some not posted yet;
-1 any failure; 2 bad usage or configuration.
+1 any failure; 2 bad usage or configuration. (export: 0 written, 1 failed,
+2 bad usage, 4 stopped by a signal.)
 `;

@@ -1,7 +1,8 @@
 /**
- * The only door to SQL: a query, a transaction and a COPY-in. Everything else
- * in the program talks to this interface, so a second engine (an embedded one)
- * can be added beside the postgres.js one without touching the rest.
+ * The only door to SQL: a query, a transaction, a COPY-in and a read-only
+ * cursor. Everything else in the program talks to this interface, so a second
+ * engine (an embedded one) can be added beside the postgres.js one without
+ * touching the rest.
  *
  * @module
  */
@@ -32,6 +33,37 @@ export interface Transaction extends Queryable {
 export interface Database extends Queryable {
   /** Run `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  /**
+   * Stream the rows of one `SELECT` (`text`, `$1..$n` bound to `params`) in
+   * batches, through a server-side cursor inside a read-only transaction of
+   * its own (`BEGIN READ ONLY`: one snapshot for the whole read, and a
+   * statement that would write fails).
+   *
+   * The contract:
+   * - nothing is sent until iteration starts; each iteration is a new read;
+   * - every batch holds 1 to `batchSize` rows (a positive integer); an empty
+   *   result yields no batch at all;
+   * - back-pressure: the next batch is asked of the server only once the
+   *   consumer has taken the last one (at most one batch is read ahead), so
+   *   memory stays flat whatever the size of the result;
+   * - values are what {@linkcode Queryable.query} returns for the same
+   *   columns: `text` as strings, `bigint` as decimal strings (exact, never a
+   *   rounded JS number), `integer` as numbers, `date` as `YYYY-MM-DD`
+   *   strings, `NULL` as `null`;
+   * - a failure (the server's error, a dropped connection, a cancel) rejects
+   *   the pending `next()` with it ({@linkcode DatabaseError} for the
+   *   server's): a read cut short never ends as if complete;
+   * - leaving the loop early (`break`, a throw) closes the cursor and ends the
+   *   transaction before the loop's exit completes;
+   * - one connection of the pool is held for the whole read, and the
+   *   statement counts against `statement_timeout` from its first batch to
+   *   its last, the consumer's time included.
+   */
+  cursor<T = Record<string, unknown>>(
+    text: string,
+    params: readonly unknown[],
+    batchSize: number,
+  ): AsyncIterable<T[]>;
   /**
    * Prove the database answers within `timeoutMs`, on a connection of its own
    * (readiness must not wait behind a busy pool). Rejects with the reason.

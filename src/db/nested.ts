@@ -10,6 +10,8 @@ import type { Database, Transaction } from "./database.ts";
 /**
  * `tx` as a database: `transaction(fn)` is a savepoint of `tx`, `ping` a
  * query on it, and `close` does nothing (the caller's transaction ends it).
+ * `cursor` throws: a cursor is a read-only transaction of its own, which
+ * cannot run inside another.
  *
  * @example
  * ```ts ignore
@@ -24,6 +26,9 @@ export function within(tx: Transaction): Database {
     query: (text, params) => tx.query(text, params),
     execute: (text, params) => tx.execute(text, params),
     transaction: (fn) => tx.savepoint(fn),
+    cursor: () => {
+      throw new Error("a cursor runs in a read-only transaction of its own, not inside one");
+    },
     ping: async () => {
       await tx.query("SELECT 1");
     },

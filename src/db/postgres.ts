@@ -12,7 +12,8 @@
  * - every statement in flight is tracked, so closing with a zero timeout
  *   cancels them on the server rather than waiting for them;
  * - `lock_timeout` and `statement_timeout` are set on every connection;
- * - a COPY stream's late error always has a listener.
+ * - a COPY stream's late error always has a listener;
+ * - a cursor's error is never lost between two batches.
  *
  * @module
  */
@@ -234,6 +235,96 @@ async function copyInto(
   await piped;
 }
 
+/**
+ * Hands a cursor's batches from the driver to an async iterator. The driver
+ * waits for the promise {@linkcode Handoff.put} returns before it asks the
+ * server for the next batch, so a batch is fetched only once the consumer has
+ * taken the one before it: at most one batch is read ahead.
+ */
+class Handoff<T> {
+  /** The driver's token for "close the cursor". */
+  readonly #close: unknown;
+  #batch: T[] | undefined;
+  /** The driver, waiting to fetch the next batch. */
+  #resume: ((next?: unknown) => void) | undefined;
+  /** The consumer, waiting for a batch or the end. */
+  #wake: (() => void) | undefined;
+  #end: { error?: unknown } | undefined;
+  #left = false;
+
+  constructor(close: unknown) {
+    this.#close = close;
+  }
+
+  /** The driver's batch; resolves when it may fetch the next (`CLOSE` once the consumer left). */
+  put(rows: T[]): Promise<unknown> {
+    if (this.#left) return Promise.resolve(this.#close);
+    this.#batch = rows;
+    this.#wake?.();
+    return new Promise((resolve) => (this.#resume = resolve));
+  }
+
+  /** The read is over: complete, or failed with `error`. */
+  finish(end: { error?: unknown }): void {
+    this.#end = end;
+    this.#wake?.();
+  }
+
+  async *batches(): AsyncGenerator<T[]> {
+    try {
+      for (;;) {
+        const batch = this.#batch;
+        if (batch) {
+          this.#batch = undefined;
+          this.#resume?.();
+          this.#resume = undefined;
+          yield batch;
+          continue;
+        }
+        if (this.#end) {
+          if ("error" in this.#end) throw this.#end.error;
+          return;
+        }
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+      }
+    } finally {
+      this.#left = true;
+      this.#resume?.(this.#close);
+    }
+  }
+}
+
+/**
+ * {@linkcode Database.cursor} on postgres.js: `cursor(n, fn)` inside
+ * `begin read only`. The callback form, because the driver's own iterator
+ * loses an error that arrives while the consumer holds a batch (the
+ * connection dropped, say) and then ends as if the result were complete.
+ */
+async function* readCursor<T>(
+  sql: Sql,
+  inflight: Inflight,
+  timeouts: TimeoutSettings,
+  q: { text: string; params: readonly unknown[]; batchSize: number },
+): AsyncGenerator<T[]> {
+  const handoff = new Handoff<T>(sql.CLOSE);
+  const read = sql.begin("read only", (tx) =>
+    inflight.track(
+      // deno-lint-ignore no-explicit-any
+      tx.unsafe(q.text, q.params as any[], { prepare: q.params.length > 0 })
+        .cursor(q.batchSize, (rows) => handoff.put(rows as unknown as T[])),
+    ));
+  const settled = read.then(
+    () => handoff.finish({}),
+    (e: unknown) => handoff.finish({ error: toDatabaseError(e, timeouts) }),
+  );
+  try {
+    yield* handoff.batches();
+  } finally {
+    // Left early or not: the cursor is closed and the transaction over before the caller goes on.
+    await settled;
+  }
+}
+
 class PgTransaction implements Transaction {
   readonly #tx: TxSql;
   readonly #inflight: Inflight;
@@ -362,6 +453,15 @@ export function connectPostgres(opts: ConnectOptions): Database & Queryable {
       } catch (e) {
         throw toDatabaseError(e, c);
       }
+    },
+    cursor<T>(text: string, params: readonly unknown[], batchSize: number): AsyncIterable<T[]> {
+      if (!Number.isInteger(batchSize) || batchSize < 1) {
+        throw new RangeError(`cursor: batchSize must be a positive integer, got ${batchSize}`);
+      }
+      return {
+        [Symbol.asyncIterator]: () =>
+          readCursor<T>(sql, inflight, c, { text, params, batchSize })[Symbol.asyncIterator](),
+      };
     },
     async ping(timeoutMs: number): Promise<void> {
       probe ??= pool({ ...c, connectTimeoutSeconds: Math.max(1, timeoutMs / 1000) }, name, 1);

@@ -26,6 +26,11 @@ const DEFAULTS: CliArgs = {
   to: undefined,
   cycles: undefined,
   dryRun: false,
+  asset: undefined,
+  source: undefined,
+  asOf: undefined,
+  format: undefined,
+  output: undefined,
 };
 
 Deno.test("no arguments: run with defaults", () => {
@@ -73,7 +78,7 @@ Deno.test("unknown options and bad usage are UsageErrors naming the option", () 
   assert.match(usageError(["--once=yes"]).message, /--once/);
   assert.equal(
     usageError(["deploy"]).message,
-    'unknown command "deploy" (expected one of run, backfill, healthcheck)',
+    'unknown command "deploy" (expected one of run, backfill, export, healthcheck)',
   );
   assert.equal(usageError(["run", "extra"]).message, 'unexpected argument "extra"');
 });
@@ -106,13 +111,14 @@ Deno.test("--replay requires --once", () => {
 });
 
 Deno.test("backfill-only options are rejected outside backfill", () => {
-  const msg = "--from, --to, --cycles and --dry-run belong to the backfill command";
-  assert.equal(usageError(["--from", "2024-01-01"]).message, msg);
-  assert.equal(usageError(["--to", "2024-01-02"]).message, msg);
-  assert.equal(usageError(["--cycles", "timely"]).message, msg);
-  assert.equal(usageError(["--dry-run"]).message, msg);
-  assert.equal(usageError(["run", "--dry-run"]).message, msg);
-  assert.equal(usageError(["healthcheck", "--from", "2024-01-01"]).message, msg);
+  const range = (o: string) => `--${o} belongs to the backfill and export commands`;
+  const dry = "--dry-run belongs to the backfill command";
+  assert.equal(usageError(["--from", "2024-01-01"]).message, range("from"));
+  assert.equal(usageError(["--to", "2024-01-02"]).message, range("to"));
+  assert.equal(usageError(["--cycles", "timely"]).message, range("cycles"));
+  assert.equal(usageError(["--dry-run"]).message, dry);
+  assert.equal(usageError(["run", "--dry-run"]).message, dry);
+  assert.equal(usageError(["healthcheck", "--from", "2024-01-01"]).message, range("from"));
 });
 
 Deno.test("backfill accepts its options", () => {
