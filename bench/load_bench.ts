@@ -8,6 +8,11 @@
  * real-size files (default 2000; 0 skips it) through the real load path, beside
  * a psql session doing `BEGIN; \copy; COMMIT` per file, in the same run.
  *
+ * Then the versions case (`bench/versions.ts`): a revision changing 10 of 287
+ * rows against a fresh load (`BENCH_VERSION_PAIRS` pairs, default 300), and
+ * `rebuild` of a year of one pipeline (`BENCH_REBUILD_DAYS` days x 6 cycles,
+ * default 365, i.e. 2,190 files) against loading it live. 0 skips either.
+ *
  * Environment: `BENCH_ROWS` (comma-separated sizes, default `10000,1000000`),
  * `BENCH_RUNS` (runs per measurement, median reported, default 3), and the
  * `TEST_PG_*` variables of the tests.
@@ -17,6 +22,7 @@
 import { createHash } from "node:crypto";
 import { writeTwFile } from "./generate.ts";
 import { smallFilesReport, type SmallFilesResult } from "./small_files.ts";
+import { versionsReport, type VersionsResult } from "./versions.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { loadFile } from "../src/load/load_file.ts";
 import { findCycle } from "../src/domain/cycles.ts";
@@ -265,8 +271,34 @@ async function orchestrate(): Promise<void> {
   );
   const smallFiles = await smallFilesCase();
   if (smallFiles) { for (const line of smallFilesReport(smallFiles)) console.log(line); }
+  const versions = await versionsCase();
+  if (versions) { for (const line of versionsReport(versions)) console.log(line); }
   await Deno.mkdir(DIR, { recursive: true });
-  await Deno.writeTextFile(`${DIR}/results.json`, JSON.stringify({ results, smallFiles }, null, 2));
+  await Deno.writeTextFile(
+    `${DIR}/results.json`,
+    JSON.stringify({ results, smallFiles, versions }, null, 2),
+  );
+}
+
+/** The versions case, in a process of its own under the program's heap bounds. */
+async function versionsCase(): Promise<VersionsResult | undefined> {
+  const pairs = Number(Deno.env.get("BENCH_VERSION_PAIRS") ?? 300);
+  const days = Number(Deno.env.get("BENCH_REBUILD_DAYS") ?? 365);
+  if (pairs <= 0 && days <= 0) return undefined;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      `--v8-flags=${V8_FLAGS}`,
+      new URL("./versions.ts", import.meta.url).pathname,
+      String(Math.max(pairs, 1)),
+      String(Math.max(days, 1)),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error("the versions benchmark failed");
+  return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
 /** The small-file case, in a process of its own under the program's heap bounds. */

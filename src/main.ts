@@ -24,6 +24,7 @@ import { runJobs, runWindow } from "./app/commands/once.ts";
 import { runReplay } from "./app/commands/replay.ts";
 import { dryRun, runBackfill } from "./app/commands/backfill.ts";
 import { parseExportRequest, runExport } from "./app/commands/export.ts";
+import { parseRebuildRange, runRebuild } from "./app/commands/rebuild.ts";
 import { type Clock, systemClock } from "./daemon/clock.ts";
 import { restrictedSources, restrictionFrom } from "./pipeline/selection.ts";
 import { parseBackfillRange, planBackfill } from "./backfill/plan.ts";
@@ -119,6 +120,10 @@ function buildCommand(cli: CliArgs, config: Config, clock: Clock): Command {
   if (cli.command === "export") {
     const request = parseExportRequest(cli, config);
     return (env) => runExport(env, request);
+  }
+  if (cli.command === "rebuild") {
+    const range = parseRebuildRange(cli);
+    return (env) => runRebuild(env, range);
   }
   const combos = expandParams(cli.params);
   if (cli.command === "backfill") {

@@ -55,7 +55,9 @@ export class Shutdown {
       Deno.addSignalListener(sig, h);
       this.#handlers.push([sig, h]);
     }
-    o.stop?.addEventListener("abort", () => this.request("stop"), { once: true });
+    // A stop asked before the command began counts too (an abort event fires once).
+    if (o.stop?.aborted) this.request("stop");
+    else o.stop?.addEventListener("abort", () => this.request("stop"), { once: true });
   }
 
   /** Aborted at the first stop request: start nothing new. */

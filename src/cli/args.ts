@@ -8,7 +8,7 @@ import { LOG_LEVELS, type LogLevel } from "../config/schema.ts";
 import { MAX_COMBINATIONS, UsageError } from "./params.ts";
 
 /** Sub-commands. */
-export const COMMANDS = ["run", "backfill", "export", "healthcheck"] as const;
+export const COMMANDS = ["run", "backfill", "export", "rebuild", "healthcheck"] as const;
 /** A sub-command. */
 export type Command = typeof COMMANDS[number];
 
@@ -32,9 +32,9 @@ export interface CliArgs {
   help: boolean;
   /** `--version`. */
   version: boolean;
-  /** backfill and export `--from`. */
+  /** backfill, export and rebuild `--from`. */
   from?: string;
-  /** backfill and export `--to`. */
+  /** backfill, export and rebuild `--to`. */
   to?: string;
   /** backfill and export `--cycles`. */
   cycles?: string;
@@ -54,8 +54,8 @@ export interface CliArgs {
 
 /** Options that belong to some commands only (by their `parseArgs` names). */
 const OWNERS: Readonly<Record<string, readonly Command[]>> = {
-  from: ["backfill", "export"],
-  to: ["backfill", "export"],
+  from: ["backfill", "export", "rebuild"],
+  to: ["backfill", "export", "rebuild"],
   cycles: ["backfill", "export"],
   "dry-run": ["backfill"],
   asset: ["export"],
@@ -65,8 +65,14 @@ const OWNERS: Readonly<Record<string, readonly Command[]>> = {
   output: ["export"],
 };
 
-/** Options of the loading commands that mean nothing to `export`, which only reads. */
+/** Options of the fetching commands that mean nothing to `export` and `rebuild`. */
 const NOT_FOR_EXPORT = ["once", "force", "replay"] as const;
+
+/** The commands that fetch nothing: what they do instead, and how they select. */
+const NOT_FETCHING: Partial<Record<Command, readonly [string, string]>> = {
+  export: ["reads the database", "select with --from, --to, --cycles, --asset, --source, --as-of"],
+  rebuild: ["reloads the raw archive", "select with --from, --to"],
+};
 
 /**
  * Parse `argv`. `--params` takes every following token up to the next option,
@@ -123,17 +129,18 @@ function checkOwners(
     if (owners.includes(command)) continue;
     const names = owners.length === 1
       ? `the ${owners[0]} command`
-      : `the ${owners.join(" and ")} commands`;
+      : `the ${owners.slice(0, -1).join(", ")} and ${owners.at(-1)} commands`;
     throw new UsageError(`--${option} belongs to ${names}`);
   }
-  if (command !== "export") return;
+  const why = NOT_FETCHING[command];
+  if (why === undefined) return;
   const loading = NOT_FOR_EXPORT.filter((o) => values[o]).map((o) => `--${o}`);
   if (params.length > 0) loading.push("--params");
   if (loading.length > 0) {
     throw new UsageError(
-      `export reads the database: ${loading.join(", ")} do${
+      `${command} ${why[0]}: ${loading.join(", ")} do${
         loading.length === 1 ? "es" : ""
-      } not apply (select with --from, --to, --cycles, --asset, --source, --as-of)`,
+      } not apply (${why[1]})`,
     );
   }
 }
@@ -209,6 +216,8 @@ Usage:
   tec-pipeline backfill --from YYYY-MM-DD --to YYYY-MM-DD [--cycles timely,final] [--dry-run]
   tec-pipeline export --from YYYY-MM-DD --to YYYY-MM-DD [--cycles timely,final] [--asset TW]
       [--source NAME] [--as-of TIME] --format csv|json [--output FILE]
+  tec-pipeline rebuild [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+      re-derive versions, history and the table from the raw archive
   tec-pipeline healthcheck                                  exit 0 if /healthz answers
 
 Parameters (--params):
@@ -239,5 +248,6 @@ Export options:
 
 Exit status (--once): 0 all loaded or already loaded; 3 some not posted yet;
 1 any failure; 2 bad usage or configuration. (export: 0 written, 1 failed,
-2 bad usage, 4 stopped by a signal.)
+2 bad usage, 4 stopped by a signal. rebuild: 0 every pair rebuilt, 1 a pair kept
+as it was or an unreadable request record, 4 stopped by a signal.)
 `;

@@ -5,7 +5,6 @@
  */
 import { type Queryable, quoteIdent } from "../db/database.ts";
 import type { PairKey } from "../domain/pair.ts";
-import { STAGE } from "./staging_sql.ts";
 
 /** Identity of a file load: its pair, and the bytes. */
 export interface LedgerKey extends PairKey {
@@ -161,9 +160,9 @@ export async function nextLoadId(db: Queryable, schema: string): Promise<number>
   return r.id;
 }
 
-/** Where the quarantined rows of a load are: kept aside in memory, or in the staging table. */
+/** Where the quarantined rows of a load are: kept aside in memory, or in this staging table. */
 export type Quarantined = { rejected: readonly { line: number; raw: string; reason: string }[] } | {
-  staged: true;
+  stage: string;
 };
 
 /** The version a successful load writes (see {@linkcode insertLoaded}). */
@@ -188,8 +187,8 @@ export async function insertLoaded(
   c: LoadCounts,
   q: Quarantined,
 ): Promise<void> {
-  const rows = "staged" in q
-    ? `FROM l, ${STAGE} s WHERE s.reason IS NOT NULL`
+  const rows = "stage" in q
+    ? `FROM l, ${q.stage} s WHERE s.reason IS NOT NULL`
     : `FROM l, unnest($19::int[], $20::text[], $21::text[]) AS s(line_no, raw_line, reason)`;
   const params: unknown[] = [
     v.loadId,

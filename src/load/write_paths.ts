@@ -8,17 +8,16 @@
  */
 import type { Transaction } from "../db/database.ts";
 import {
+  analyzeStageSql,
   copyDirectSql,
   copyStageSql,
-  countDuplicatesSql,
-  countPairSql,
-  createStageSql,
-  deleteMissingSql,
   insertFreshSql,
   markDuplicatesSql,
   mergeSql,
-  retireSql,
-  STAGE,
+  prepareStageSql,
+  replaceSql,
+  stageCountsSql,
+  stageTable,
 } from "./staging_sql.ts";
 import { insertLoaded, type LedgerKey, type LoadCounts, type Version } from "./ledger.ts";
 import {
@@ -107,39 +106,66 @@ export async function writeDirect(tx: Transaction, w: WriteContext): Promise<Wri
  * Stage the file in a temporary table and make the pair's rows equal its good
  * rows: close the versions it changes or drops, delete the dropped, merge the
  * rest. `careful` keeps every raw line and quarantines duplicate keys first;
- * without it the merge fails on a duplicate and the caller retries carefully.
- * `fresh`: the pair holds no rows, so a plain insert does instead.
+ * without it a duplicate rolls the pass back and the caller retries
+ * carefully. `fresh`: the pair holds no rows, so a plain insert does instead.
  */
 export async function writeStaged(
   tx: Transaction,
   w: WriteContext & { careful: boolean; fresh: boolean },
 ): Promise<Written> {
   const { req, step } = w;
-  const layout = req.report.layout;
-  await tx.query(createStageSql(layout));
+  const report = req.report;
   const stats: StageStats = { rowsRead: 0, rejected: 0, extraHeaders: [] };
-  const bytes = await req.open();
+  const [, bytes] = await Promise.all([tx.query(prepareStageSql(report)), req.open()]);
   await step(
     "copy",
     () =>
       tx.copyIn(
-        copyStageSql(layout),
-        copyLines(bytes, stats, stagingSink(layout, w.careful), layout),
+        copyStageSql(report),
+        copyLines(bytes, stats, stagingSink(report.layout, w.careful), report.layout),
       ),
   );
   if (stats.rowsRead === 0) throw new Empty();
-  if (w.careful) await step("duplicates", () => tx.query(markDuplicatesSql(layout)));
-  const counts = w.fresh
-    ? await insertFresh(tx, w, stats.rowsRead)
-    : await replace(tx, w, stats.rowsRead);
+  if (w.careful) await step("duplicates", () => tx.query(markDuplicatesSql(report)));
+  const counts = await step(
+    "merge",
+    () => (w.fresh ? insertFresh : replace)(tx, w, stats.rowsRead),
+  );
   await step(
     "ledger",
-    () => insertLoaded(tx, req.schema, w.key, w.version, counts, { staged: true }),
+    () => insertLoaded(tx, req.schema, w.key, w.version, counts, { stage: stageTable(report) }),
   );
   return { counts, extraHeaders: stats.extraHeaders };
 }
 
-const QUARANTINED = `SELECT count(*)::int AS n FROM ${STAGE} WHERE reason IS NOT NULL`;
+/** What the stage holds (see `stageCountsSql`). */
+interface StageCounts {
+  quarantined: number;
+  duplicates: number;
+  inserted: number;
+}
+
+/**
+ * The statements of a staged pass after the COPY, and their answers. None
+ * needs an answer of another, so they all go out together (one round trip;
+ * the server runs them in order, so the counts are read before any write).
+ */
+async function afterCopy<T>(
+  tx: Transaction,
+  w: WriteContext,
+  rowsRead: number,
+  writes: () => Promise<T>,
+): Promise<{ stage: StageCounts; written: T }> {
+  const { req, pairParams } = w;
+  // Issued in this order, so run in it: `writes` is called after the others are sent.
+  const [, [stage], written] = await Promise.all([
+    tx.execute(analyzeStageSql(req.report, rowsRead)),
+    tx.query<StageCounts>(stageCountsSql(req.schema, req.report), pairParams),
+    writes(),
+  ]);
+  if (stage.duplicates > 0) throw new DuplicateKeys();
+  return { stage, written };
+}
 
 async function insertFresh(
   tx: Transaction,
@@ -147,49 +173,38 @@ async function insertFresh(
   rowsRead: number,
 ): Promise<LoadCounts> {
   const { req, pairParams } = w;
-  const [[{ n: quarantined }], inserted] = await Promise.all([
-    tx.query<{ n: number }>(QUARANTINED),
-    w.step(
-      "insert",
-      () => tx.execute(insertFreshSql(req.schema, req.report), [...pairParams, w.version.loadId]),
-    ),
-  ]);
-  return { rowsRead, inserted, updated: 0, unchanged: 0, quarantined, deleted: 0 };
-}
-
-/**
- * The pair already holds rows. Every statement depends only on what the
- * server holds, so all go out together (one round trip, run in order).
- */
-async function replace(tx: Transaction, w: WriteContext, rowsRead: number): Promise<LoadCounts> {
-  const { req, pairParams, step } = w;
-  const { loadId, seenAt } = w.version;
-  const count = () => tx.query<{ n: number }>(countPairSql(req.schema, req.report), pairParams);
-  const [[{ n: duplicates }], [{ n: quarantined }], , , deleted, [{ n: before }], written, [{
-    n: after,
-  }]] = await step(
-    "merge",
-    () =>
-      Promise.all([
-        tx.query<{ n: number }>(countDuplicatesSql(req.report.layout)),
-        tx.query<{ n: number }>(QUARANTINED),
-        // Temp tables are never auto-analysed; the joins need statistics.
-        tx.query(`ANALYZE ${STAGE}`),
-        tx.execute(retireSql(req.schema, req.report), [...pairParams, loadId, seenAt]),
-        tx.execute(deleteMissingSql(req.schema, req.report), pairParams),
-        count(),
-        tx.execute(mergeSql(req.schema, req.report), [...pairParams, loadId]),
-        count(),
-      ]),
-  );
-  if (duplicates > 0) throw new DuplicateKeys();
-  const inserted = after - before;
+  const insert = () =>
+    tx.execute(insertFreshSql(req.schema, req.report), [...pairParams, w.version.loadId]);
+  const { stage, written: inserted } = await afterCopy(tx, w, rowsRead, insert);
   return {
     rowsRead,
     inserted,
-    updated: written - inserted,
-    unchanged: rowsRead - quarantined - written,
-    quarantined,
+    updated: 0,
+    unchanged: 0,
+    quarantined: stage.quarantined,
+    deleted: 0,
+  };
+}
+
+/** The pair holds rows: retire what the file replaces, delete what it dropped, merge the rest. */
+async function replace(tx: Transaction, w: WriteContext, rowsRead: number): Promise<LoadCounts> {
+  const { req, pairParams } = w;
+  const { loadId, seenAt } = w.version;
+  const writes = () =>
+    Promise.all([
+      tx.query<{ deleted: number }>(
+        replaceSql(req.schema, req.report),
+        [...pairParams, loadId, seenAt],
+      ),
+      tx.execute(mergeSql(req.schema, req.report), [...pairParams, loadId]),
+    ]);
+  const { stage, written: [[{ deleted }], merged] } = await afterCopy(tx, w, rowsRead, writes);
+  return {
+    rowsRead,
+    inserted: stage.inserted,
+    updated: merged - stage.inserted,
+    unchanged: rowsRead - stage.quarantined - merged,
+    quarantined: stage.quarantined,
     deleted,
   };
 }

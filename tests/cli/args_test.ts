@@ -78,7 +78,7 @@ Deno.test("unknown options and bad usage are UsageErrors naming the option", () 
   assert.match(usageError(["--once=yes"]).message, /--once/);
   assert.equal(
     usageError(["deploy"]).message,
-    'unknown command "deploy" (expected one of run, backfill, export, healthcheck)',
+    'unknown command "deploy" (expected one of run, backfill, export, rebuild, healthcheck)',
   );
   assert.equal(usageError(["run", "extra"]).message, 'unexpected argument "extra"');
 });
@@ -111,14 +111,34 @@ Deno.test("--replay requires --once", () => {
 });
 
 Deno.test("backfill-only options are rejected outside backfill", () => {
-  const range = (o: string) => `--${o} belongs to the backfill and export commands`;
+  const range = (o: string) => `--${o} belongs to the backfill, export and rebuild commands`;
+  const cycles = "--cycles belongs to the backfill and export commands";
   const dry = "--dry-run belongs to the backfill command";
   assert.equal(usageError(["--from", "2024-01-01"]).message, range("from"));
   assert.equal(usageError(["--to", "2024-01-02"]).message, range("to"));
-  assert.equal(usageError(["--cycles", "timely"]).message, range("cycles"));
+  assert.equal(usageError(["--cycles", "timely"]).message, cycles);
+  assert.equal(usageError(["rebuild", "--cycles", "timely"]).message, cycles);
   assert.equal(usageError(["--dry-run"]).message, dry);
   assert.equal(usageError(["run", "--dry-run"]).message, dry);
   assert.equal(usageError(["healthcheck", "--from", "2024-01-01"]).message, range("from"));
+});
+
+Deno.test("rebuild takes --from and --to only, and refuses what fetches", () => {
+  const a = parseCli(["rebuild", "--from", "2024-01-01", "--to", "2024-01-03"]);
+  assert.equal(a.command, "rebuild");
+  assert.deepEqual([a.from, a.to], ["2024-01-01", "2024-01-03"]);
+  assert.equal(
+    usageError(["rebuild", "--force"]).message,
+    "rebuild reloads the raw archive: --force does not apply (select with --from, --to)",
+  );
+  assert.equal(
+    usageError(["rebuild", "--params", "cycle=0"]).message,
+    "rebuild reloads the raw archive: --params does not apply (select with --from, --to)",
+  );
+  assert.match(
+    usageError(["rebuild", "--format", "csv"]).message,
+    /--format belongs to the export/,
+  );
 });
 
 Deno.test("backfill accepts its options", () => {

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import {
   copyDirectSql,
   copyStageSql,
-  createStageSql,
   insertFreshSql,
   markDuplicatesSql,
   mergeSql,
-  STAGE,
+  prepareStageSql,
   stageColumns,
+  stageTable,
 } from "../../src/load/staging_sql.ts";
 import { FAMILY_A } from "../../src/reports/family_a/report.ts";
 import type { Report } from "../../src/reports/report.ts";
@@ -42,20 +42,26 @@ function flat(sql: string): string {
   return sql.replace(/\s+/g, " ").trim();
 }
 
-Deno.test("staging table name and COPY column order", () => {
-  assert.equal(STAGE, "pg_temp.tec_stage");
+const STAGE = 'pg_temp."tec_stage_operational_capacity"';
+
+Deno.test("staging table name (one per report) and COPY column order", () => {
+  assert.equal(stageTable(FAMILY_A), STAGE);
+  assert.equal(stageTable(odd), 'pg_temp."tec_stage_Cap Table"');
   assert.deepEqual(stageColumns(LAYOUT), ["line_no", "raw_line", "reason", ...COLS]);
   assert.equal(
-    copyStageSql(LAYOUT),
-    `COPY pg_temp.tec_stage (line_no, raw_line, reason, ${COL_LIST}) FROM STDIN`,
+    copyStageSql(FAMILY_A),
+    `COPY ${STAGE} (line_no, raw_line, reason, ${COL_LIST}) FROM STDIN`,
   );
 });
 
-Deno.test("createStageSql: 15 typed columns in layout order, dropped at commit", () => {
-  const sql = flat(createStageSql(LAYOUT));
-  // An earlier load of the same transaction (a rebuild) leaves its stage behind.
-  assert.match(sql, /^DROP TABLE IF EXISTS pg_temp\.tec_stage; CREATE TEMP TABLE tec_stage \(/);
-  assert.match(sql, / ON COMMIT DROP$/);
+Deno.test("prepareStageSql: 15 typed columns in layout order, made once a session, emptied", () => {
+  const sql = flat(prepareStageSql(FAMILY_A));
+  assert.match(
+    sql,
+    /^CREATE TEMP TABLE IF NOT EXISTS "tec_stage_operational_capacity" \(/,
+  );
+  // Emptied at every commit; emptied first too, for a second load in one transaction (a rebuild).
+  assert.ok(sql.endsWith(` ON COMMIT DELETE ROWS; DELETE FROM ${STAGE}`), sql);
   assert.ok(
     sql.includes(
       "loc text, loc_zn text, loc_name text, loc_purp_desc text, loc_qti text, flow_ind text, " +
@@ -77,7 +83,7 @@ Deno.test("mergeSql: quoted schema and table, keyed on the pair (source included
     ),
     sql,
   );
-  assert.ok(sql.includes("USING (SELECT * FROM pg_temp.tec_stage WHERE reason IS NULL) AS s"), sql);
+  assert.ok(sql.includes(`USING (SELECT * FROM ${STAGE} WHERE reason IS NULL) AS s`), sql);
   // Only changed rows are updated; the key columns are never rewritten.
   assert.ok(
     sql.includes(
@@ -112,7 +118,7 @@ Deno.test("insertFreshSql: every column in layout order from the good staged row
   assert.equal(
     flat(insertFreshSql("staging", FAMILY_A)),
     `INSERT INTO "staging"."operational_capacity" (asset, gas_day, cycle, source, ${COL_LIST}, load_id) ` +
-      `SELECT $1, $2::date, $3, $4, ${COL_LIST}, $5 FROM pg_temp.tec_stage WHERE reason IS NULL`,
+      `SELECT $1, $2::date, $3, $4, ${COL_LIST}, $5 FROM ${STAGE} WHERE reason IS NULL`,
   );
 });
 
@@ -124,10 +130,10 @@ Deno.test("copyDirectSql: the pair's columns, the layout's, then the load", () =
 });
 
 Deno.test("markDuplicatesSql: groups good rows by loc and flow_ind", () => {
-  const sql = flat(markDuplicatesSql(LAYOUT));
+  const sql = flat(markDuplicatesSql(FAMILY_A));
   assert.ok(
     sql.includes(
-      "FROM (SELECT loc, flow_ind FROM pg_temp.tec_stage WHERE reason IS NULL " +
+      `FROM (SELECT loc, flow_ind FROM ${STAGE} WHERE reason IS NULL ` +
         "GROUP BY loc, flow_ind HAVING count(*) > 1) d",
     ),
     sql,
