@@ -320,7 +320,7 @@ export function latestLoads(db: Queryable, schema: string): Promise<Record<strin
   return db.query(
     `SELECT DISTINCT ON (asset, cycle) asset, cycle, to_char(gas_day, 'YYYY-MM-DD') AS gas_day,
        load_id::int AS load_id, left(sha256, 12) AS sha256, rows_read, inserted, updated,
-       unchanged, quarantined, finished_at
+       unchanged, quarantined, deleted, first_seen_at, last_seen_at, finished_at
      FROM ${table(schema)} WHERE status = 'loaded'
      ORDER BY asset, cycle, gas_day DESC, load_id DESC`,
   );

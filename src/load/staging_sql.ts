@@ -206,18 +206,29 @@ export function replaceSql(schema: string, report: Report): string {
     retired AS (
       INSERT INTO ${quoteIdent(schema)}.${quoteIdent(retiredTable(report))}
         (${cols.join(", ")}, valid_from, valid_to, load_id_to)
-      SELECT ${cols.map((c) => `t.${c}`).join(", ")}, coalesce(l.first_seen_at, l.started_at),
-        $6::timestamptz, $5::bigint
-      FROM r JOIN ${target(schema, report)} t ON ${pairWhere("t")} AND ${
-    keyMatch(report.layout, "r")
-  }
-      JOIN ${quoteIdent(schema)}.load_ledger l ON l.load_id = t.load_id),
+      SELECT ${cols.map((c) => `t.${c}`).join(", ")},
+        (SELECT coalesce(l.first_seen_at, l.started_at) FROM ${quoteIdent(schema)}.load_ledger l
+         WHERE l.load_id = t.load_id), $6::timestamptz, $5::bigint
+      FROM r JOIN ${target(schema, report)} t
+        ON ${pairWhere("t")} AND ${keyMatch(report.layout, "r")}),
     gone AS (
       DELETE FROM ${target(schema, report)} t
       USING (SELECT ${keys} FROM r EXCEPT SELECT ${keys} FROM ${stageTable(report)}) g
       WHERE ${pairWhere("t")} AND ${keyMatch(report.layout, "g")} RETURNING 1)
     SELECT count(*)::int AS deleted FROM gone`;
 }
+
+/**
+ * Around the statements that join the stage with the pair's stored rows:
+ * hash joins only. The planner often takes the pair for one row (the table's
+ * statistics lag its loads) and would join in a loop that scans the pair once
+ * per staged row: harmless for 287 rows, hours for a million (measured).
+ * Transaction-local, and set back right after.
+ */
+export const HASH_JOINS_ONLY: readonly [string, string] = [
+  "SET LOCAL enable_nestloop = off",
+  "SET LOCAL enable_nestloop TO DEFAULT",
+];
 
 /**
  * Delete every row of a pair, current and retired (a rebuild derives them

@@ -11,6 +11,7 @@ import {
   analyzeStageSql,
   copyDirectSql,
   copyStageSql,
+  HASH_JOINS_ONLY,
   insertFreshSql,
   markDuplicatesSql,
   mergeSql,
@@ -190,15 +191,18 @@ async function insertFresh(
 async function replace(tx: Transaction, w: WriteContext, rowsRead: number): Promise<LoadCounts> {
   const { req, pairParams } = w;
   const { loadId, seenAt } = w.version;
+  const [hashOnly, restore] = HASH_JOINS_ONLY;
   const writes = () =>
     Promise.all([
+      tx.execute(hashOnly),
       tx.query<{ deleted: number }>(
         replaceSql(req.schema, req.report),
         [...pairParams, loadId, seenAt],
       ),
       tx.execute(mergeSql(req.schema, req.report), [...pairParams, loadId]),
+      tx.execute(restore),
     ]);
-  const { stage, written: [[{ deleted }], merged] } = await afterCopy(tx, w, rowsRead, writes);
+  const { stage, written: [, [{ deleted }], merged] } = await afterCopy(tx, w, rowsRead, writes);
   return {
     rowsRead,
     inserted: stage.inserted,

@@ -330,21 +330,24 @@ Deno.test("cycles.ord sorts the stored cycles in posting order", async () => {
   });
 });
 
-/** The fenced SQL blocks of README's "Data model" section. */
-async function readmeExamples(): Promise<string[]> {
+/** The fenced SQL blocks of a README section (`## <title>` up to the next `## `). */
+async function readmeExamples(title: string): Promise<string[]> {
   const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
-  const start = readme.indexOf("\n## Data model\n");
-  assert.ok(start >= 0, "README.md: no Data model section");
+  const start = readme.indexOf(`\n## ${title}\n`);
+  assert.ok(start >= 0, `README.md: no ${title} section`);
   const end = readme.indexOf("\n## ", start + 1);
   const section = readme.slice(start, end < 0 ? undefined : end);
   return [...section.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]);
 }
 
-Deno.test("README's Data model examples run against the schema", async () => {
+Deno.test("README's Data model and history examples run against the schema", async () => {
   await withDb(async (t) => {
     await insertLoads(t);
-    const examples = await readmeExamples();
-    assert.ok(examples.length >= 5, `only ${examples.length} SQL examples`);
+    const examples = [
+      ...await readmeExamples("Data model"),
+      ...await readmeExamples("Versions, history and rebuild"),
+    ];
+    assert.ok(examples.length >= 6, `only ${examples.length} SQL examples`);
     for (const sql of examples) {
       await t.db.transaction(async (tx) => {
         await tx.query("SET LOCAL search_path TO staging");
