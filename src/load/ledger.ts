@@ -187,40 +187,23 @@ export async function insertLoaded(
   c: LoadCounts,
   q: Quarantined,
 ): Promise<void> {
+  const params: unknown[] = [
+    ...[v.loadId, k.source, k.report, k.asset, k.gasDay, k.cycle, k.url, k.sha256, k.bytes],
+    ...[k.forced, c.rowsRead, c.inserted, c.updated, c.unchanged, c.quarantined, c.deleted],
+    v.seenAt,
+  ];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  // A pair's first version supersedes nothing: no statement for it (per-file cost).
+  const superseded = v.supersedes === undefined ? "" : `superseded AS (
+       UPDATE ${table(schema)} SET superseded_at = $17::timestamptz
+       WHERE load_id = ${param(v.supersedes)}::bigint AND superseded_at IS NULL),`;
   const rows = "stage" in q
     ? `FROM l, ${q.stage} s WHERE s.reason IS NOT NULL`
-    : `FROM l, unnest($19::int[], $20::text[], $21::text[]) AS s(line_no, raw_line, reason)`;
-  const params: unknown[] = [
-    v.loadId,
-    k.source,
-    k.report,
-    k.asset,
-    k.gasDay,
-    k.cycle,
-    k.url,
-    k.sha256,
-    k.bytes,
-    k.forced,
-    c.rowsRead,
-    c.inserted,
-    c.updated,
-    c.unchanged,
-    c.quarantined,
-    c.deleted,
-    v.seenAt,
-    v.supersedes ?? null,
-  ];
-  if ("rejected" in q) {
-    params.push(
-      q.rejected.map((r) => r.line),
-      q.rejected.map((r) => r.raw),
-      q.rejected.map((r) => r.reason),
-    );
-  }
+    : `FROM l, unnest(${param(q.rejected.map((r) => r.line))}::int[], ${
+      param(q.rejected.map((r) => r.raw))
+    }::text[], ${param(q.rejected.map((r) => r.reason))}::text[]) AS s(line_no, raw_line, reason)`;
   await db.query(
-    `WITH superseded AS (
-       UPDATE ${table(schema)} SET superseded_at = $17::timestamptz
-       WHERE load_id = $18::bigint AND superseded_at IS NULL),
+    `WITH ${superseded}
      l AS (
        INSERT INTO ${table(schema)}
          (load_id, source, report, asset, gas_day, cycle, url, sha256, bytes, status, forced,
