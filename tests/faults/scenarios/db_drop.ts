@@ -28,7 +28,12 @@ import {
 } from "./common.ts";
 
 const COPY = /^\s*copy\b/i;
-const MERGE = /^\s*merge\b/i;
+/**
+ * A revision's first write to the table: the statement that retires and
+ * deletes the rows it replaces (`WITH r AS ...`), before its MERGE; the lock
+ * the suite holds parks it there.
+ */
+const REVISION_WRITE = /^\s*(merge\b|with r as materialized\b)/i;
 /** A --once that has exited has recorded its failure already; a moment for the commit to show. */
 const ONCE_RECORD_MS = 2_000;
 
@@ -60,7 +65,8 @@ const midCopyOnce: Scenario = {
 
 const midMergeOnce: Scenario = {
   name: "db-drop/mid-merge/once",
-  what: "pg_terminate_backend mid-MERGE of a revision under --once: exit 1, one failed row, " +
+  what: "pg_terminate_backend mid-write (retire, delete, MERGE) of a revision under --once: " +
+    "exit 1, one failed row, " +
     "the first file intact; the next --once loads the revision",
   async run(ctx) {
     const first = capacityFile();
@@ -71,7 +77,7 @@ const midMergeOnce: Scenario = {
     ]);
     const p0 = await ctx.spawn(onceArgs(ctx, "0"));
     await expectExit(ctx, p0, 0, 20_000, "the first --once");
-    await onceTerminated(ctx, { query: MERGE, lock: () => ctx.lockCapacity() });
+    await onceTerminated(ctx, { query: REVISION_WRITE, lock: () => ctx.lockCapacity() });
     await expectOneFailure(ctx, "Timely", ONCE_RECORD_MS);
     const p2 = await ctx.spawn(onceArgs(ctx, "0"));
     await expectExit(ctx, p2, 0, 20_000, "the --once after the failure");
