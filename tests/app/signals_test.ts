@@ -28,8 +28,12 @@ interface Pty {
 
 /** Run `command` (a shell line) in a pseudo-terminal, in the repository root. */
 function inPty(command: string, env: Record<string, string>): Pty {
+  // `exec`: the program is the terminal's foreground job, as under a user's
+  // shell. Without it, whichever shell `script` starts ($SHELL, or dash, which
+  // does not exec a lone command) waits in the same group and dies of the same
+  // Ctrl-C, and the terminal reports 130 for the shell, not the program.
   const child = new Deno.Command("script", {
-    args: ["-qfec", command, "/dev/null"],
+    args: ["-qfec", `exec ${command}`, "/dev/null"],
     cwd: ROOT,
     env,
     stdin: "piped",
