@@ -25,6 +25,14 @@ import { runReplay } from "./app/commands/replay.ts";
 import { dryRun, runBackfill } from "./app/commands/backfill.ts";
 import { parseExportRequest, runExport } from "./app/commands/export.ts";
 import { parseRebuildRange, runRebuild } from "./app/commands/rebuild.ts";
+import { parseSqlRequest, runSql } from "./app/commands/sql.ts";
+import {
+  parseCopyTarget,
+  parseServeAddr,
+  requireEmbedded,
+  runDbCopyTo,
+  runDbServe,
+} from "./app/commands/db.ts";
 import { type Clock, systemClock } from "./daemon/clock.ts";
 import { restrictedSources, restrictionFrom } from "./pipeline/selection.ts";
 import { parseBackfillRange, planBackfill } from "./backfill/plan.ts";
@@ -125,6 +133,11 @@ function buildCommand(cli: CliArgs, config: Config, clock: Clock): Command {
     const range = parseRebuildRange(cli);
     return (env) => runRebuild(env, range);
   }
+  if (cli.command === "sql") {
+    const request = parseSqlRequest(cli, Deno.stdout.isTerminal());
+    return (env) => runSql(env, request);
+  }
+  if (cli.command === "db") return dbCommand(cli, config);
   const combos = expandParams(cli.params);
   if (cli.command === "backfill") {
     const range = parseBackfillRange(cli);
@@ -162,6 +175,17 @@ function buildCommand(cli: CliArgs, config: Config, clock: Clock): Command {
       given: combos[0] ?? ({ request: {} } as ParamCombo),
       force: cli.force,
     });
+}
+
+/** `db serve` or `db copy-to`, validated. */
+function dbCommand(cli: CliArgs, config: Config): Command {
+  requireEmbedded(config, cli.dbAction!);
+  if (cli.dbAction === "serve") {
+    const addr = parseServeAddr(cli.addr);
+    return (env) => runDbServe(env, addr);
+  }
+  const target = parseCopyTarget(cli.target!);
+  return (env) => runDbCopyTo(env, target);
 }
 
 /** `tec-pipeline healthcheck`: ask the local instance's `/healthz`. */

@@ -1,12 +1,13 @@
 /**
- * Everything a command needs, built from the configuration: logger, database
- * pool, raw archive. Building it does no I/O; {@linkcode prepareDatabase}
- * connects and migrates. Closing it closes the database.
+ * Everything a command needs, built from the configuration: logger, database,
+ * raw archive. {@linkcode openRuntime} opens the engine (a server pool does
+ * no I/O until used); {@linkcode prepareDatabase} connects and migrates.
+ * Closing it closes the database.
  *
  * @module
  */
 import type { Config, LogLevel } from "../config/schema.ts";
-import { connectPostgres } from "../db/postgres.ts";
+import { describeEngine, openDatabase } from "../db/open.ts";
 import type { Database } from "../db/database.ts";
 import { migrate, type MigrateResult } from "../db/migrate.ts";
 import { Logger } from "../log/logger.ts";
@@ -58,14 +59,21 @@ export interface CreateRuntimeOptions {
   config: Config;
   /** Logger. */
   log: Logger;
-  /** Database (defaults to postgres.js from the config). */
+  /** Database (defaults to the configured engine, see `db/open.ts`). */
   db?: Database;
 }
 
-/** Build the services; nothing is connected yet. */
-export function createRuntime(opts: CreateRuntimeOptions): Runtime {
+/**
+ * Build the services, and say first which database engine is used and
+ * where. A server pool sends nothing yet; the embedded store is opened (and
+ * locked: a second process fails here, at once).
+ *
+ * @throws {StoreLockedError} when another process has the embedded store open
+ */
+export async function openRuntime(opts: CreateRuntimeOptions): Promise<Runtime> {
   const { config, log } = opts;
-  const db = opts.db ?? connectPostgres({ config: config.database });
+  log.info("db.engine", describeEngine(config.database));
+  const db = opts.db ?? await openDatabase(config.database);
   return {
     config,
     log,
@@ -81,9 +89,7 @@ export async function prepareDatabase(rt: Runtime): Promise<MigrateResult> {
   const { config, log } = rt;
   const m = await migrate(rt.db, { schema: config.database.schema });
   log.info("db.ready", {
-    host: config.database.url ? undefined : config.database.host,
-    database: config.database.url ? undefined : config.database.name,
-    schema: config.database.schema,
+    ...describeEngine(config.database),
     migrations_applied: m.applied,
     schema_version: m.current,
   });

@@ -62,6 +62,13 @@ export async function checkDataDir(dir: string, key = "data_dir"): Promise<void>
  * line printed when the database cannot be reached. Never includes a password.
  */
 export function describeDatabase(c: DatabaseConfig): { target: string; fix: string } {
+  if (c.engine === "embedded") {
+    return {
+      target: `the embedded database ${c.embeddedDir}`,
+      fix: "one process at a time can open it; for several, or to use a server, set " +
+        "DATABASE_URL or DB_HOST (database.* in the config file)",
+    };
+  }
   if (c.url) {
     let where = "the server of DATABASE_URL";
     try {

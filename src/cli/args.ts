@@ -8,7 +8,20 @@ import { LOG_LEVELS, type LogLevel } from "../config/schema.ts";
 import { MAX_COMBINATIONS, UsageError } from "./params.ts";
 
 /** Sub-commands. */
-export const COMMANDS = ["run", "backfill", "export", "rebuild", "healthcheck"] as const;
+export const COMMANDS = [
+  "run",
+  "backfill",
+  "export",
+  "rebuild",
+  "sql",
+  "db",
+  "healthcheck",
+] as const;
+
+/** `db` sub-commands. */
+export const DB_ACTIONS = ["serve", "copy-to"] as const;
+/** A `db` sub-command. */
+export type DbAction = typeof DB_ACTIONS[number];
 /** A sub-command. */
 export type Command = typeof COMMANDS[number];
 
@@ -50,6 +63,14 @@ export interface CliArgs {
   format?: string;
   /** export `--output`. */
   output?: string;
+  /** sql: the query. */
+  query?: string;
+  /** db: the action. */
+  dbAction?: DbAction;
+  /** db copy-to: the server's URL. */
+  target?: string;
+  /** db serve `--addr`. */
+  addr?: string;
 }
 
 /** Options that belong to some commands only (by their `parseArgs` names). */
@@ -61,8 +82,9 @@ const OWNERS: Readonly<Record<string, readonly Command[]>> = {
   asset: ["export"],
   source: ["export"],
   "as-of": ["export"],
-  format: ["export"],
+  format: ["export", "sql"],
   output: ["export"],
+  addr: ["db"],
 };
 
 /** Options of the fetching commands that mean nothing to `export` and `rebuild`. */
@@ -72,6 +94,8 @@ const NOT_FOR_EXPORT = ["once", "force", "replay"] as const;
 const NOT_FETCHING: Partial<Record<Command, readonly [string, string]>> = {
   export: ["reads the database", "select with --from, --to, --cycles, --asset, --source, --as-of"],
   rebuild: ["reloads the raw archive", "select with --from, --to"],
+  sql: ["reads the database", "the query says what"],
+  db: ["works on the database", "see tec-pipeline --help"],
 };
 
 /**
@@ -83,15 +107,13 @@ const NOT_FETCHING: Partial<Record<Command, readonly [string, string]>> = {
 export function parseCli(argv: readonly string[]): CliArgs {
   const { params, rest } = gatherParams(argv);
   const { values, positionals } = parseOptions(rest);
-  if (positionals.length > 1) {
-    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
-  }
   const command = (positionals[0] ?? "run") as Command;
   if (!COMMANDS.includes(command)) {
     throw new UsageError(
       `unknown command ${JSON.stringify(positionals[0])} (expected one of ${COMMANDS.join(", ")})`,
     );
   }
+  const operands = commandOperands(command, positionals.slice(1));
   if (values.replay !== undefined && !values.once) {
     throw new UsageError("--replay loads one file and exits: use it with --once");
   }
@@ -115,7 +137,47 @@ export function parseCli(argv: readonly string[]): CliArgs {
     asOf: values["as-of"],
     format: values.format,
     output: values.output,
+    addr: values.addr,
+    ...operands,
   };
+}
+
+/** The arguments after the command: the query of `sql`, the action (and URL) of `db`. */
+function commandOperands(
+  command: Command,
+  rest: readonly string[],
+): { query?: string; dbAction?: DbAction; target?: string } {
+  const extra = (n: number) => {
+    if (rest.length > n) throw new UsageError(`unexpected argument ${JSON.stringify(rest[n])}`);
+  };
+  if (command === "sql") {
+    if (rest.length === 0) {
+      throw new UsageError('sql: expected a query, e.g. tec-pipeline sql "select 1"');
+    }
+    extra(1);
+    return { query: rest[0] };
+  }
+  if (command !== "db") {
+    extra(0);
+    return {};
+  }
+  const action = rest[0] as DbAction;
+  if (!DB_ACTIONS.includes(action)) {
+    throw new UsageError(
+      `db: expected ${DB_ACTIONS.join(" or ")}, got ${
+        rest[0] === undefined ? "nothing" : JSON.stringify(rest[0])
+      }`,
+    );
+  }
+  if (action === "serve") {
+    extra(1);
+    return { dbAction: action };
+  }
+  if (rest[1] === undefined) {
+    throw new UsageError("db copy-to: expected the server's URL (postgres://user@host:port/db)");
+  }
+  extra(2);
+  return { dbAction: action, target: rest[1] };
 }
 
 /** Refuse an option given to a command it does not belong to, naming both. */
@@ -187,6 +249,7 @@ function parseOptions(rest: string[]) {
         "as-of": { type: "string" },
         format: { type: "string" },
         output: { type: "string", short: "o" },
+        addr: { type: "string" },
       },
     });
   } catch (e) {
@@ -218,6 +281,9 @@ Usage:
       [--source NAME] [--as-of TIME] --format csv|json [--output FILE]
   tec-pipeline rebuild [--from YYYY-MM-DD] [--to YYYY-MM-DD]
       re-derive versions, history and the table from the raw archive
+  tec-pipeline sql "select ..." [--format table|csv|json]   one read-only query
+  tec-pipeline db serve [--addr 127.0.0.1:5433]              the embedded store for psql & co
+  tec-pipeline db copy-to postgres://user@host:5432/db       the embedded store into a server
   tec-pipeline healthcheck                                  exit 0 if /healthz answers
 
 Parameters (--params):

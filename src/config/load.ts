@@ -21,6 +21,8 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = Object.freeze({
   DB_USER: "database.user",
   DB_PASSWORD: "database.password",
   DB_SCHEMA: "database.schema",
+  DB_ENGINE: "database.engine",
+  DB_EMBEDDED_DIR: "database.embedded_dir",
   LOG_LEVEL: "log.level",
   LOG_FORMAT: "log.format",
   DATA_DIR: "data_dir",

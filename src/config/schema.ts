@@ -19,8 +19,25 @@ export { LOG_LEVELS, type LogLevel };
 
 import { findReport, reportIds } from "../reports/all.ts";
 
+/** Where the data lives: a PostgreSQL server, or the embedded one (PGlite) under `data_dir`. */
+export type DatabaseEngine = "server" | "embedded";
+
+/** The ways `database.engine` may be given: `auto` picks from the connection keys. */
+export const ENGINE_CHOICES = ["auto", "server", "embedded"] as const;
+
+/** Keys of `database` that name a server: giving any of them (file or environment) picks it. */
+export const SERVER_KEYS: readonly string[] = ["url", "host", "port", "name", "user", "password"];
+
 /** Connection settings for PostgreSQL. */
 export interface DatabaseConfig {
+  /**
+   * The engine. `database.engine: auto` (the default) is `server` when any
+   * of {@linkcode SERVER_KEYS} is set, `embedded` otherwise.
+   * @default {"server"} when built by hand (tests); see `readDatabase`.
+   */
+  engine?: DatabaseEngine;
+  /** Directory of the embedded store (`database.embedded_dir`; default `<data_dir>/pg`). */
+  embeddedDir?: string;
   /** A full connection URL; when set it wins over the separate fields. */
   url?: Secret;
   /** Host name or address. */
@@ -132,11 +149,27 @@ const URL_BASE = /^https?:\/\/[^/?#\s]+\/?$/;
 /** Default cycles polled for a source: every one. */
 export const ALL_CYCLE_IDS: readonly CycleId[] = CYCLES.map((c) => c.id);
 
-function readDatabase(top: Reader): DatabaseConfig {
+/**
+ * `database`. The engine is chosen here, once: `auto` is a server when a
+ * connection key is given (in the file or the environment), the embedded
+ * store under `data_dir` otherwise, so a first run needs no server.
+ */
+function readDatabase(top: Reader, dataDir: string): DatabaseConfig {
   const db = top.child("database");
+  const given = SERVER_KEYS.filter((k) => db.has(k));
+  const engineChoice = db.oneOf("engine", "auto", ENGINE_CHOICES);
+  const engine: DatabaseEngine = engineChoice === "auto"
+    ? (given.length > 0 ? "server" : "embedded")
+    : engineChoice;
+  const embeddedDir = db.string("embedded_dir", `${dataDir.replace(/\/+$/, "")}/pg`);
+  if (engineChoice === "embedded" && given.length > 0) {
+    db.fail("engine", `embedded takes no server settings, got ${given.join(", ")}`);
+  }
   const url = db.optionalString("url");
   const password = db.optionalString("password");
   const database: DatabaseConfig = {
+    engine,
+    embeddedDir,
     url: url === undefined ? undefined : new Secret(url),
     host: db.string("host", "127.0.0.1"),
     port: db.int("port", 5432, 1, 65535),
@@ -313,14 +346,14 @@ function readHealth(top: Reader): Config["health"] {
 export function buildConfig(doc: unknown, origin: string): Config {
   const problems: Problem[] = [];
   const top = new Reader(doc, "", problems);
-  const database = readDatabase(top);
+  const dataDir = top.string("data_dir", "./data");
+  const database = readDatabase(top, dataDir);
   const log = readLog(top);
   const zone = readTimezone(top);
   const http = readHttp(top);
   const sources = readSources(top, problems);
   const daemon = readDaemon(top, zone, sources);
   const health = readHealth(top);
-  const dataDir = top.string("data_dir", "./data");
   top.rejectUnknown();
 
   // A bad zone was recorded as a problem, so past this line `zone` is set.

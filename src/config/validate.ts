@@ -94,6 +94,12 @@ export class Reader {
     this.#problems.push({ key: this.keyOf(key), message });
   }
 
+  /** Whether `key` is given a value (not absent, null or empty). */
+  has(key: string): boolean {
+    const v = this.#obj[key];
+    return v !== undefined && v !== null && v !== "";
+  }
+
   /** Raw value of `key` (marks it as known). */
   raw(key: string): unknown {
     this.#seen.add(key);

@@ -410,6 +410,8 @@ function poolOptions(c: DatabaseConfig, applicationName: string, max: number) {
       // Milliseconds, as the server reads a bare number; 0 is "no limit".
       lock_timeout: c.lockTimeoutSeconds * 1000,
       statement_timeout: c.statementTimeoutSeconds * 1000,
+      // The program names its schema everywhere; this is for `tec-pipeline sql`.
+      search_path: `${c.schema},public`,
     },
     // Dates stay `YYYY-MM-DD` strings: a JS Date would drag a time zone in.
     types: {

@@ -23,7 +23,7 @@ import {
   runExport,
 } from "../../src/app/commands/export.ts";
 import { pairKey, startFakeIpost, TW_HEADER } from "../support/fake_ipost.ts";
-import { adminConfig, freshDatabase, type TestDatabase } from "../support/db.ts";
+import { adminConfig, freshDatabase, serverOnly, type TestDatabase } from "../support/db.ts";
 import { memoryLogger, programEnv, readFixture, readSample } from "../support/env.ts";
 import { systemClock } from "../../src/daemon/clock.ts";
 
@@ -96,6 +96,8 @@ const exportArgs = (extra: string[]) => [
   DAY,
   ...extra,
 ];
+
+const SERVER_ONLY = serverOnly("another session terminates the reader, or a second process reads");
 
 Deno.test("export: a pair's CSV is its file's header and rows, sorted by loc and flow_ind", async () => {
   const h = await harness();
@@ -350,50 +352,55 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 10_0
   }
 }
 
-Deno.test("export --output: a read cut off mid-way (backend terminated) leaves no file; a stop is exit 4", async () => {
-  const h = await harness();
-  try {
-    await h.load(await readFixture("tw_good_8rows.csv"), 0);
-    const outDir = await Deno.makeTempDir({ dir: h.dir, prefix: "out-" });
-    const out = `${outDir}/export.csv`;
-    const cut = async (stop?: AbortController) => {
-      const lock = connectPostgres({ config: h.t.config });
-      const release = Promise.withResolvers<void>();
-      const held = lock.transaction(async (tx) => {
-        await tx.execute("LOCK TABLE staging.operational_capacity IN ACCESS EXCLUSIVE MODE");
-        await release.promise;
-      });
-      try {
-        const running = h.run(exportArgs(["--format", "csv", "--output", out]), stop?.signal);
-        const [pid] = await until("the export to wait", async () => {
-          const p = await waitingExports(h.t);
-          return p.length > 0 ? p : undefined;
+Deno.test(
+  "export --output: a read cut off mid-way (backend terminated) leaves no file; a stop is exit 4" +
+    SERVER_ONLY.note,
+  { ignore: SERVER_ONLY.ignore },
+  async () => {
+    const h = await harness();
+    try {
+      await h.load(await readFixture("tw_good_8rows.csv"), 0);
+      const outDir = await Deno.makeTempDir({ dir: h.dir, prefix: "out-" });
+      const out = `${outDir}/export.csv`;
+      const cut = async (stop?: AbortController) => {
+        const lock = connectPostgres({ config: h.t.config });
+        const release = Promise.withResolvers<void>();
+        const held = lock.transaction(async (tx) => {
+          await tx.execute("LOCK TABLE staging.operational_capacity IN ACCESS EXCLUSIVE MODE");
+          await release.promise;
         });
-        // Mid-export: the header is in the temporary file, the target does not exist yet.
-        const during = await names(outDir);
-        assert.equal(during.length, 1);
-        assert.match(during[0], /^\.export\.csv\..*\.tmp$/);
-        if (stop) stop.abort();
-        else await h.t.db.query("SELECT pg_terminate_backend($1::int)", [pid]);
-        return await running;
-      } finally {
-        release.resolve();
-        await held;
-        await lock.close();
-      }
-    };
-    const killed = await cut();
-    assert.equal(killed.code, 1, killed.errors);
-    assert.ok(killed.logs.some((l) => l.event === "export.failed"));
-    assert.deepEqual(await names(outDir), []);
-    const stopped = await cut(new AbortController());
-    assert.equal(stopped.code, 4, stopped.errors);
-    assert.ok(stopped.logs.some((l) => l.event === "export.interrupted"));
-    assert.deepEqual(await names(outDir), []);
-  } finally {
-    await h.done();
-  }
-});
+        try {
+          const running = h.run(exportArgs(["--format", "csv", "--output", out]), stop?.signal);
+          const [pid] = await until("the export to wait", async () => {
+            const p = await waitingExports(h.t);
+            return p.length > 0 ? p : undefined;
+          });
+          // Mid-export: the header is in the temporary file, the target does not exist yet.
+          const during = await names(outDir);
+          assert.equal(during.length, 1);
+          assert.match(during[0], /^\.export\.csv\..*\.tmp$/);
+          if (stop) stop.abort();
+          else await h.t.db.query("SELECT pg_terminate_backend($1::int)", [pid]);
+          return await running;
+        } finally {
+          release.resolve();
+          await held;
+          await lock.close();
+        }
+      };
+      const killed = await cut();
+      assert.equal(killed.code, 1, killed.errors);
+      assert.ok(killed.logs.some((l) => l.event === "export.failed"));
+      assert.deepEqual(await names(outDir), []);
+      const stopped = await cut(new AbortController());
+      assert.equal(stopped.code, 4, stopped.errors);
+      assert.ok(stopped.logs.some((l) => l.event === "export.interrupted"));
+      assert.deepEqual(await names(outDir), []);
+    } finally {
+      await h.done();
+    }
+  },
+);
 
 const REPO = new URL("../../", import.meta.url);
 
@@ -498,29 +505,37 @@ Deno.exit(code);
  */
 const HEAP_CAP_KB = 64 * 1024;
 
-Deno.test("export: memory stays flat for 200,000 rows under the program's V8 flags, a slow reader included", async () => {
-  const h = await harness();
-  try {
-    // Migrate: an export of the empty database creates the tables.
-    assert.equal((await h.run(exportArgs(["--format", "csv", "-o", `${h.dir}/e.csv`]))).code, 0);
-    const none = await measuredExport(h.env, h.dir);
-    assert.equal(none.code, 0, none.stderr);
-    assert.equal(none.lines, 1, "the header alone");
-    await generateRows(h.t, 0, 200_000);
-    const large = await measuredExport(h.env, h.dir);
-    assert.equal(large.code, 0, large.stderr);
-    assert.equal(large.rows, 200_000);
-    assert.equal(large.lines, 200_001, "header and every row on standard output");
-    assert.ok(large.bytes > 25_000_000, `${large.bytes} bytes: more than the bound allows to hold`);
-    const grew = large.peakKb - none.peakKb;
-    assert.ok(
-      grew < HEAP_CAP_KB,
-      `peak RSS ${large.peakKb} kB for 200k rows, ${none.peakKb} kB for none: grew ${grew} kB`,
-    );
-  } finally {
-    await h.done();
-  }
-});
+Deno.test(
+  "export: memory stays flat for 200,000 rows under the program's V8 flags, a slow reader included" +
+    SERVER_ONLY.note,
+  { ignore: SERVER_ONLY.ignore },
+  async () => {
+    const h = await harness();
+    try {
+      // Migrate: an export of the empty database creates the tables.
+      assert.equal((await h.run(exportArgs(["--format", "csv", "-o", `${h.dir}/e.csv`]))).code, 0);
+      const none = await measuredExport(h.env, h.dir);
+      assert.equal(none.code, 0, none.stderr);
+      assert.equal(none.lines, 1, "the header alone");
+      await generateRows(h.t, 0, 200_000);
+      const large = await measuredExport(h.env, h.dir);
+      assert.equal(large.code, 0, large.stderr);
+      assert.equal(large.rows, 200_000);
+      assert.equal(large.lines, 200_001, "header and every row on standard output");
+      assert.ok(
+        large.bytes > 25_000_000,
+        `${large.bytes} bytes: more than the bound allows to hold`,
+      );
+      const grew = large.peakKb - none.peakKb;
+      assert.ok(
+        grew < HEAP_CAP_KB,
+        `peak RSS ${large.peakKb} kB for 200k rows, ${none.peakKb} kB for none: grew ${grew} kB`,
+      );
+    } finally {
+      await h.done();
+    }
+  },
+);
 
 Deno.test("export: each write waits for the one before (a slow standard output slows the read)", async () => {
   const h = await harness();
@@ -724,7 +739,7 @@ Deno.test("export on the command line: its options, and bad usage is exit 2 with
     }
     assert.fail(`accepted ${argv.join(" ")}`);
   };
-  assert.equal(usage(["--format", "csv"]), "--format belongs to the export command");
+  assert.equal(usage(["--format", "csv"]), "--format belongs to the export and sql commands");
   assert.equal(usage(["backfill", "--output", "x"]), "--output belongs to the export command");
   assert.equal(usage(["export", "--dry-run"]), "--dry-run belongs to the backfill command");
   assert.match(usage(["export", "--once"]), /^export reads the database: --once does not apply/);
@@ -863,31 +878,36 @@ Deno.test("cursor: read only; leaving early closes it and ends the transaction",
   }
 });
 
-Deno.test("cursor: a connection lost while the consumer holds a batch rejects, never a silent end", async () => {
-  const t = await freshDatabase();
-  try {
-    const q = "SELECT g, pg_backend_pid() AS pid FROM generate_series(1, $1::int) g";
-    let rows = 0;
-    await assert.rejects(async () => {
-      for await (const b of t.db.cursor<{ g: number; pid: number }>(q, [100_000], 100)) {
-        if (rows === 0) {
-          const admin = connectPostgres({ config: adminConfig() });
-          try {
-            await admin.query("SELECT pg_terminate_backend($1::int)", [b[0].pid]);
-          } finally {
-            await admin.close();
+Deno.test(
+  "cursor: a connection lost while the consumer holds a batch rejects, never a silent end" +
+    SERVER_ONLY.note,
+  { ignore: SERVER_ONLY.ignore },
+  async () => {
+    const t = await freshDatabase();
+    try {
+      const q = "SELECT g, pg_backend_pid() AS pid FROM generate_series(1, $1::int) g";
+      let rows = 0;
+      await assert.rejects(async () => {
+        for await (const b of t.db.cursor<{ g: number; pid: number }>(q, [100_000], 100)) {
+          if (rows === 0) {
+            const admin = connectPostgres({ config: adminConfig() });
+            try {
+              await admin.query("SELECT pg_terminate_backend($1::int)", [b[0].pid]);
+            } finally {
+              await admin.close();
+            }
+            // Held while the connection goes: the error must still reach the loop.
+            await new Promise((r) => setTimeout(r, 200));
           }
-          // Held while the connection goes: the error must still reach the loop.
-          await new Promise((r) => setTimeout(r, 200));
+          rows += b.length;
         }
-        rows += b.length;
-      }
-    });
-    assert.ok(rows < 100_000, `${rows} rows: the read did not complete`);
-  } finally {
-    await t.drop();
-  }
-});
+      });
+      assert.ok(rows < 100_000, `${rows} rows: the read did not complete`);
+    } finally {
+      await t.drop();
+    }
+  },
+);
 
 Deno.test("cursor: the server is asked for a batch only once the one before has been taken", async () => {
   const t = await freshDatabase();

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { startFakeIpost } from "../support/fake_ipost.ts";
-import { freshDatabase } from "../support/db.ts";
+import { freshDatabase, serverOnly } from "../support/db.ts";
 import { programEnv, readFixture, writeConfig } from "../support/env.ts";
 import { gasDayAt } from "../../src/domain/gas_day.ts";
 
@@ -115,21 +115,30 @@ async function withSite(
   }
 }
 
-Deno.test("signals: one Ctrl-C under `deno task start` in a terminal is a graceful stop, exit 0", async () => {
-  await withSite(async ({ env, config, asked }) => {
-    const p = inPty(`deno task start --config ${config} --params cycle=0`, env);
-    await asked();
-    await p.type(CTRL_C);
-    assert.equal(await p.status, 0, p.text().slice(-2000));
-    const starts = p.lines.filter((l) => l.event === "shutdown.start");
-    assert.equal(starts.length, 1, "the forwarded copy of the signal is the same event");
-    assert.ok(!p.lines.some((l) => l.event === "shutdown.forced"));
-    assert.ok(p.lines.some((l) => l.event === "shutdown.done"));
-    assert.ok(p.lines.some((l) => l.event === "load.done"), "the file in flight committed");
-  }, { delayMs: 1500 });
-});
+const SERVER_ONLY = serverOnly("the program runs in another process");
 
-Deno.test("signals: a second Ctrl-C, a moment later, forces the exit (130)", async () => {
+Deno.test(
+  "signals: one Ctrl-C under `deno task start` in a terminal is a graceful stop, exit 0" +
+    SERVER_ONLY.note,
+  { ignore: SERVER_ONLY.ignore },
+  async () => {
+    await withSite(async ({ env, config, asked }) => {
+      const p = inPty(`deno task start --config ${config} --params cycle=0`, env);
+      await asked();
+      await p.type(CTRL_C);
+      assert.equal(await p.status, 0, p.text().slice(-2000));
+      const starts = p.lines.filter((l) => l.event === "shutdown.start");
+      assert.equal(starts.length, 1, "the forwarded copy of the signal is the same event");
+      assert.ok(!p.lines.some((l) => l.event === "shutdown.forced"));
+      assert.ok(p.lines.some((l) => l.event === "shutdown.done"));
+      assert.ok(p.lines.some((l) => l.event === "load.done"), "the file in flight committed");
+    }, { delayMs: 1500 });
+  },
+);
+
+Deno.test("signals: a second Ctrl-C, a moment later, forces the exit (130)" + SERVER_ONLY.note, {
+  ignore: SERVER_ONLY.ignore,
+}, async () => {
   await withSite(async ({ env, config, asked }) => {
     const p = inPty(`deno task start --config ${config} --params cycle=0`, env);
     await asked();
@@ -142,64 +151,73 @@ Deno.test("signals: a second Ctrl-C, a moment later, forces the exit (130)", asy
   }, { delayMs: 20_000 });
 });
 
-Deno.test("signals: Ctrl-C stops a backfill between pairs, with a summary and exit 4", async () => {
-  await withSite(async ({ env, config, asked }) => {
-    const p = inPty(
-      `deno task start backfill --config ${config} --from 2024-01-01 --to 2024-01-10 --cycles timely`,
-      env,
-    );
-    await asked();
-    await p.type(CTRL_C);
-    assert.equal(await p.status, 4, p.text().slice(-2000));
-    const end = await p.waitFor("backfill.interrupted", 1000);
-    assert.ok(Number(end.remaining) > 0, "some pairs were never started");
-    assert.ok(Number(end.loaded) >= 1, "the pair in flight finished");
-    assert.match(String(end.resume), /same backfill command/);
-    // The progress bar is drawn and its line is ended, not left half-written.
-    assert.match(p.text(), /\[[#-]{30}\] \d+\/10/);
-    assert.match(p.text(), /ETA [^\r\n]*\r?\n/);
-  }, { delayMs: 1500 });
-});
+Deno.test(
+  "signals: Ctrl-C stops a backfill between pairs, with a summary and exit 4" + SERVER_ONLY.note,
+  { ignore: SERVER_ONLY.ignore },
+  async () => {
+    await withSite(async ({ env, config, asked }) => {
+      const p = inPty(
+        `deno task start backfill --config ${config} --from 2024-01-01 --to 2024-01-10 --cycles timely`,
+        env,
+      );
+      await asked();
+      await p.type(CTRL_C);
+      assert.equal(await p.status, 4, p.text().slice(-2000));
+      const end = await p.waitFor("backfill.interrupted", 1000);
+      assert.ok(Number(end.remaining) > 0, "some pairs were never started");
+      assert.ok(Number(end.loaded) >= 1, "the pair in flight finished");
+      assert.match(String(end.resume), /same backfill command/);
+      // The progress bar is drawn and its line is ended, not left half-written.
+      assert.match(p.text(), /\[[#-]{30}\] \d+\/10/);
+      assert.match(p.text(), /ETA [^\r\n]*\r?\n/);
+    }, { delayMs: 1500 });
+  },
+);
 
-Deno.test("signals: SIGTERM to --once lets the file in flight commit, then exit 4 with a summary", async () => {
-  await withSite(async ({ env, config, gasDay, asked }) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        `${ROOT}src/main.ts`,
-        "--once",
-        "--config",
-        config,
-        "--params",
-        `gasDay=[${gasDay},2024-01-01,2024-01-02]`,
-        "cycle=0",
-      ],
-      env: { ...env, DATA_DIR: `${env.DATA_DIR}` },
-      stderr: "piped",
-      stdout: "null",
-    }).spawn();
-    const lines: Record<string, unknown>[] = [];
-    const read = (async () => {
-      let buf = "";
-      for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) {
-        buf += c;
-        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-          const l = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          if (l.startsWith("{")) lines.push(JSON.parse(l));
+Deno.test(
+  "signals: SIGTERM to --once lets the file in flight commit, then exit 4 with a summary" +
+    SERVER_ONLY.note,
+  { ignore: SERVER_ONLY.ignore },
+  async () => {
+    await withSite(async ({ env, config, gasDay, asked }) => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          `${ROOT}src/main.ts`,
+          "--once",
+          "--config",
+          config,
+          "--params",
+          `gasDay=[${gasDay},2024-01-01,2024-01-02]`,
+          "cycle=0",
+        ],
+        env: { ...env, DATA_DIR: `${env.DATA_DIR}` },
+        stderr: "piped",
+        stdout: "null",
+      }).spawn();
+      const lines: Record<string, unknown>[] = [];
+      const read = (async () => {
+        let buf = "";
+        for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) {
+          buf += c;
+          for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+            const l = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            if (l.startsWith("{")) lines.push(JSON.parse(l));
+          }
         }
-      }
-    })();
-    await asked();
-    child.kill("SIGTERM");
-    const { code } = await child.status;
-    await read;
-    assert.equal(code, 4);
-    const end = lines.find((l) => l.event === "run.interrupted");
-    assert.ok(end, "a closing summary");
-    // Two workers: the pairs in flight finish, the third is never started.
-    assert.equal(end.loaded, 2);
-    assert.equal(end.remaining, 1);
-  }, { delayMs: 1500 });
-});
+      })();
+      await asked();
+      child.kill("SIGTERM");
+      const { code } = await child.status;
+      await read;
+      assert.equal(code, 4);
+      const end = lines.find((l) => l.event === "run.interrupted");
+      assert.ok(end, "a closing summary");
+      // Two workers: the pairs in flight finish, the third is never started.
+      assert.equal(end.loaded, 2);
+      assert.equal(end.remaining, 1);
+    }, { delayMs: 1500 });
+  },
+);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { main } from "../../src/main.ts";
 import { checkDataDir, describeDatabase, StartupError } from "../../src/app/startup.ts";
 import { startFakeIpost } from "../support/fake_ipost.ts";
-import { adminConfig, freshDatabase } from "../support/db.ts";
+import { adminConfig, freshDatabase, serverOnly } from "../support/db.ts";
 import { programEnv, readFixture, writeConfig } from "../support/env.ts";
 import { Secret } from "../../src/config/secret.ts";
 
@@ -126,7 +126,9 @@ Deno.test("startup: the database line never shows a password, from DATABASE_URL 
 });
 
 Deno.test({
-  name: "startup: the daemon waits for a database that is down, then migrates and loads",
+  name: "startup: the daemon waits for a database that is down, then migrates and loads" +
+    serverOnly("a server that is down, then up").note,
+  ignore: serverOnly("").ignore,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

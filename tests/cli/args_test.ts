@@ -31,6 +31,7 @@ const DEFAULTS: CliArgs = {
   asOf: undefined,
   format: undefined,
   output: undefined,
+  addr: undefined,
 };
 
 Deno.test("no arguments: run with defaults", () => {
@@ -78,7 +79,8 @@ Deno.test("unknown options and bad usage are UsageErrors naming the option", () 
   assert.match(usageError(["--once=yes"]).message, /--once/);
   assert.equal(
     usageError(["deploy"]).message,
-    'unknown command "deploy" (expected one of run, backfill, export, rebuild, healthcheck)',
+    'unknown command "deploy" (expected one of run, backfill, export, rebuild, sql, db, ' +
+      "healthcheck)",
   );
   assert.equal(usageError(["run", "extra"]).message, 'unexpected argument "extra"');
 });
@@ -139,6 +141,32 @@ Deno.test("rebuild takes --from and --to only, and refuses what fetches", () => 
     usageError(["rebuild", "--format", "csv"]).message,
     /--format belongs to the export/,
   );
+});
+
+Deno.test("sql takes one query and --format; db takes serve [--addr] or copy-to URL", () => {
+  const q = parseCli(["sql", "select 1 as one", "--format", "json"]);
+  assert.deepEqual([q.command, q.query, q.format], ["sql", "select 1 as one", "json"]);
+  assert.equal(
+    usageError(["sql"]).message,
+    'sql: expected a query, e.g. tec-pipeline sql "select 1"',
+  );
+  assert.equal(
+    usageError(["sql", "select 1", "select 2"]).message,
+    'unexpected argument "select 2"',
+  );
+  assert.match(
+    usageError(["sql", "select 1", "--force"]).message,
+    /^sql reads the database: --force/,
+  );
+  const s = parseCli(["db", "serve", "--addr", "127.0.0.1:6543"]);
+  assert.deepEqual([s.command, s.dbAction, s.addr], ["db", "serve", "127.0.0.1:6543"]);
+  const c = parseCli(["db", "copy-to", "postgres://u@h/db"]);
+  assert.deepEqual([c.dbAction, c.target], ["copy-to", "postgres://u@h/db"]);
+  assert.equal(usageError(["db"]).message, "db: expected serve or copy-to, got nothing");
+  assert.equal(usageError(["db", "drop"]).message, 'db: expected serve or copy-to, got "drop"');
+  assert.match(usageError(["db", "copy-to"]).message, /^db copy-to: expected the server's URL/);
+  assert.equal(usageError(["--addr", "x"]).message, "--addr belongs to the db command");
+  assert.equal(usageError(["run", "extra"]).message, 'unexpected argument "extra"');
 });
 
 Deno.test("backfill accepts its options", () => {

@@ -44,6 +44,9 @@ async function configError(
 
 const EXPECTED_DEFAULTS = {
   database: {
+    // No server named anywhere: the embedded store under data_dir.
+    engine: "embedded",
+    embeddedDir: "./data/pg",
     url: undefined,
     host: "127.0.0.1",
     port: 5432,
@@ -224,8 +227,42 @@ Deno.test("an unknown key near nothing lists the known keys", async () => {
   const e = await configError(MINIMAL + "database:\n  replica: db2\n");
   assert.deepEqual(e.problems, [{
     key: "database.replica",
-    message: "unknown key (known keys here: connect_timeout_seconds, host, lock_timeout_seconds, " +
-      "max_connections, name, password, port, schema, statement_timeout_seconds, url, user)",
+    message: "unknown key (known keys here: connect_timeout_seconds, embedded_dir, engine, host, " +
+      "lock_timeout_seconds, max_connections, name, password, port, schema, " +
+      "statement_timeout_seconds, url, user)",
+  }]);
+});
+
+Deno.test("the engine: a server once any connection key is set, embedded otherwise", async () => {
+  const load = async (yaml: string, env: Record<string, string> = {}) =>
+    (await loadConfig({ path: "test.yaml", env, readTextFile: serve(MINIMAL + yaml) })).config
+      .database;
+  assert.deepEqual([(await load("")).engine, (await load("")).embeddedDir], [
+    "embedded",
+    "./data/pg",
+  ]);
+  assert.equal((await load("data_dir: /srv/tec/\n")).embeddedDir, "/srv/tec/pg");
+  assert.equal((await load("database:\n  embedded_dir: /x/store\n")).embeddedDir, "/x/store");
+  for (const key of ["url: postgres://h/db", "host: db", "port: 5433", "name: x", "user: u"]) {
+    assert.equal((await load(`database:\n  ${key}\n`)).engine, "server", key);
+  }
+  assert.equal((await load("", { DB_HOST: "db" })).engine, "server");
+  assert.equal((await load("", { DATABASE_URL: "postgres://h/db" })).engine, "server");
+  assert.equal((await load("database:\n  host: db\n", { DB_ENGINE: "server" })).engine, "server");
+  assert.equal((await load("database:\n  engine: server\n")).engine, "server");
+  assert.equal(
+    (await load("", { DB_ENGINE: "embedded", DB_EMBEDDED_DIR: "/e" })).embeddedDir,
+    "/e",
+  );
+  const e = await configError(MINIMAL + "database:\n  engine: embedded\n  host: db\n");
+  assert.deepEqual(e.problems, [{
+    key: "database.engine",
+    message: "embedded takes no server settings, got host",
+  }]);
+  const bad = await configError(MINIMAL + "database:\n  engine: sqlite\n");
+  assert.deepEqual(bad.problems, [{
+    key: "database.engine",
+    message: 'expected one of auto, server, embedded, got "sqlite"',
   }]);
 });
 
@@ -430,6 +467,8 @@ Deno.test("ENV_OVERRIDES lists the old system's variables and the new ones", () 
     "API_URL",
     "DATABASE_URL",
     "DATA_DIR",
+    "DB_EMBEDDED_DIR",
+    "DB_ENGINE",
     "DB_HOST",
     "DB_NAME",
     "DB_PASSWORD",

@@ -10,7 +10,7 @@ import { main } from "../../src/main.ts";
 import { gasDayAt } from "../../src/domain/gas_day.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { type FakeReply, pairKey, startFakeIpost, TW_HEADER } from "../support/fake_ipost.ts";
-import { freshDatabase, type HeldLock, holdTableLock } from "../support/db.ts";
+import { freshDatabase, type HeldLock, holdTableLock, serverOnly } from "../support/db.ts";
 import { row } from "../../bench/generate.ts";
 import { programEnv, writeConfig } from "../support/env.ts";
 import { LogLines, waitUntil, withTimeout } from "../support/wait.ts";
@@ -141,7 +141,11 @@ async function releaseAndSettle(lock: HeldLock, pid: number): Promise<void> {
   });
 }
 
-Deno.test("shutdown: SIGTERM during a load lets the file commit, then exits 0", async () => {
+const SERVER_ONLY = serverOnly("a daemon in another process, held up by another session's lock");
+
+Deno.test(`shutdown: SIGTERM during a load lets the file commit, then exits 0${SERVER_ONLY.note}`, {
+  ignore: SERVER_ONLY.ignore,
+}, async () => {
   const s = await setup(30, [{ kind: "csv", body: file() }]);
   try {
     const lock = await s.lock();
@@ -165,38 +169,44 @@ Deno.test("shutdown: SIGTERM during a load lets the file commit, then exits 0", 
   }
 });
 
-Deno.test("shutdown: past the timeout the load rolls back, exit 0, and it is loaded on restart", async () => {
-  const s = await setup(1, [{ kind: "csv", body: file() }]);
-  try {
-    const lock = await s.lock();
-    const d = s.spawn();
-    const pid = await loadHeld(d, lock);
-    d.child.kill("SIGTERM");
-    await d.log.waitFor("shutdown.timeout");
-    assert.ok(!d.log.has("load.done"), "the load was still waiting when the timeout fired");
-    // The daemon has dropped its connections; let the server go on: the
-    // abandoned transaction finds its client gone and never commits.
-    await releaseAndSettle(lock, pid);
-    assert.equal(await d.exit(), 0);
-    assert.ok(!d.log.has("load.done"));
-    assert.equal(await s.rows(), 0, "nothing of the interrupted file");
-    assert.equal(await s.loaded(), 0);
-    // The next start loads it.
-    const code = await main(["--once", "--params", `gasDay=${s.gasDay}`, "cycle=0"], {
-      env: s.env,
-      logWrite: () => {},
-    });
-    assert.equal(code, 0);
-    assert.equal(await s.rows(), ROWS);
-  } finally {
-    await s.done();
-  }
-});
+Deno.test(
+  `shutdown: past the timeout the load rolls back, exit 0, and it is loaded on restart${SERVER_ONLY.note}`,
+  { ignore: SERVER_ONLY.ignore },
+  async () => {
+    const s = await setup(1, [{ kind: "csv", body: file() }]);
+    try {
+      const lock = await s.lock();
+      const d = s.spawn();
+      const pid = await loadHeld(d, lock);
+      d.child.kill("SIGTERM");
+      await d.log.waitFor("shutdown.timeout");
+      assert.ok(!d.log.has("load.done"), "the load was still waiting when the timeout fired");
+      // The daemon has dropped its connections; let the server go on: the
+      // abandoned transaction finds its client gone and never commits.
+      await releaseAndSettle(lock, pid);
+      assert.equal(await d.exit(), 0);
+      assert.ok(!d.log.has("load.done"));
+      assert.equal(await s.rows(), 0, "nothing of the interrupted file");
+      assert.equal(await s.loaded(), 0);
+      // The next start loads it.
+      const code = await main(["--once", "--params", `gasDay=${s.gasDay}`, "cycle=0"], {
+        env: s.env,
+        logWrite: () => {},
+      });
+      assert.equal(code, 0);
+      assert.equal(await s.rows(), ROWS);
+    } finally {
+      await s.done();
+    }
+  },
+);
 
 Deno.test({
   // Past the timeout the statement in flight is cancelled on the server, so
   // the daemon does not wait for a busy or blocked statement to end.
-  name: "shutdown: past the timeout the daemon exits even while the server is busy with the load",
+  name: "shutdown: past the timeout the daemon exits even while the server is busy with the load" +
+    SERVER_ONLY.note,
+  ignore: SERVER_ONLY.ignore,
   async fn() {
     const s = await setup(1, [{ kind: "csv", body: file() }]);
     try {
@@ -216,35 +226,41 @@ Deno.test({
   },
 });
 
-Deno.test("shutdown: past the timeout a body still streaming is dropped, and loaded on restart", async () => {
-  // The second half of the body would come after two minutes: far past the timeout.
-  const slow: FakeReply = { kind: "slow_body", body: file(), delayMs: 120_000 };
-  const s = await setup(1, [slow, { kind: "csv", body: file() }]);
-  try {
-    const d = s.spawn();
-    const req = await waitUntil(() => s.fake.requests.find((r) => r.key === s.key), {
-      what: "the daemon's request",
-      detail: () => d.log.summary(),
-    });
-    await waitUntil(() => req.status === 200, { what: "the answer's headers to be sent" });
-    d.child.kill("SIGTERM");
-    await d.log.waitFor("shutdown.timeout");
-    assert.equal(await d.exit(), 0);
-    assert.equal(req.doneAt, undefined, "the body was still streaming when the daemon gave up");
-    assert.ok(!d.log.has("load.start"), "nothing of a half-fetched body is loaded");
-    assert.equal(await s.rows(), 0);
-    const code = await main(["--once", "--params", `gasDay=${s.gasDay}`, "cycle=0"], {
-      env: s.env,
-      logWrite: () => {},
-    });
-    assert.equal(code, 0);
-    assert.equal(await s.rows(), ROWS);
-  } finally {
-    await s.done();
-  }
-});
+Deno.test(
+  `shutdown: past the timeout a body still streaming is dropped, and loaded on restart${SERVER_ONLY.note}`,
+  { ignore: SERVER_ONLY.ignore },
+  async () => {
+    // The second half of the body would come after two minutes: far past the timeout.
+    const slow: FakeReply = { kind: "slow_body", body: file(), delayMs: 120_000 };
+    const s = await setup(1, [slow, { kind: "csv", body: file() }]);
+    try {
+      const d = s.spawn();
+      const req = await waitUntil(() => s.fake.requests.find((r) => r.key === s.key), {
+        what: "the daemon's request",
+        detail: () => d.log.summary(),
+      });
+      await waitUntil(() => req.status === 200, { what: "the answer's headers to be sent" });
+      d.child.kill("SIGTERM");
+      await d.log.waitFor("shutdown.timeout");
+      assert.equal(await d.exit(), 0);
+      assert.equal(req.doneAt, undefined, "the body was still streaming when the daemon gave up");
+      assert.ok(!d.log.has("load.start"), "nothing of a half-fetched body is loaded");
+      assert.equal(await s.rows(), 0);
+      const code = await main(["--once", "--params", `gasDay=${s.gasDay}`, "cycle=0"], {
+        env: s.env,
+        logWrite: () => {},
+      });
+      assert.equal(code, 0);
+      assert.equal(await s.rows(), ROWS);
+    } finally {
+      await s.done();
+    }
+  },
+);
 
-Deno.test("shutdown: a second signal exits at once, leaving no partial file", async () => {
+Deno.test(`shutdown: a second signal exits at once, leaving no partial file${SERVER_ONLY.note}`, {
+  ignore: SERVER_ONLY.ignore,
+}, async () => {
   const s = await setup(30, [{ kind: "csv", body: file() }]);
   try {
     const lock = await s.lock();

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { migrate } from "../../src/db/migrate.ts";
-import { freshDatabase } from "../support/db.ts";
+import { freshDatabase, serverOnly } from "../support/db.ts";
 import { checkInvariants, type CheckReport, sha256Hex, splitLines } from "./checker.ts";
 import { unclearReason } from "./messages.ts";
 
@@ -122,7 +122,11 @@ function counts(r: CheckReport) {
 
 const ZERO = { lost: 0, duplicated: 0, extra: 0, partial: 0, unclear: 0 };
 
-Deno.test("checker: a pair equal to its file is clean, CRLF and CR-only alike", async () => {
+const SERVER_ONLY = serverOnly("the fault suite's checker reads the server");
+
+Deno.test("checker: a pair equal to its file is clean, CRLF and CR-only alike" + SERVER_ONLY.note, {
+  ignore: SERVER_ONLY.ignore,
+}, async () => {
   const w = await world();
   try {
     await w.insert(VALUES, await w.load(file(ROWS)));
@@ -136,7 +140,9 @@ Deno.test("checker: a pair equal to its file is clean, CRLF and CR-only alike", 
   }
 });
 
-Deno.test("checker: a missing row is lost and the pair partial", async () => {
+Deno.test("checker: a missing row is lost and the pair partial" + SERVER_ONLY.note, {
+  ignore: SERVER_ONLY.ignore,
+}, async () => {
   const w = await world();
   try {
     await w.insert(VALUES.slice(1), await w.load(file(ROWS)));
@@ -147,74 +153,88 @@ Deno.test("checker: a missing row is lost and the pair partial", async () => {
   }
 });
 
-Deno.test("checker: a changed value, a NULL for a number and an extra row are found", async () => {
-  const w = await world();
-  try {
-    const id = await w.load(file(ROWS));
-    const changed = VALUES.map((v) => [...v]);
-    changed[0][8] = 41; // tsq
-    changed[3][6] = null; // dc missing, where the file has 7
-    await w.insert([...changed, [
-      "9999",
-      "R",
-      null,
-      null,
-      null,
-      null,
-      1,
-      1,
-      1,
-      0,
-      "N",
-      "N",
-      "N",
-      "Y",
-      "",
-    ]], id);
-    const r = await w.check();
-    assert.deepEqual(counts(r), { ...ZERO, lost: 2, extra: 1, partial: 1 });
-  } finally {
-    await w.done();
-  }
-});
+Deno.test(
+  "checker: a changed value, a NULL for a number and an extra row are found" + SERVER_ONLY.note,
+  { ignore: SERVER_ONLY.ignore },
+  async () => {
+    const w = await world();
+    try {
+      const id = await w.load(file(ROWS));
+      const changed = VALUES.map((v) => [...v]);
+      changed[0][8] = 41; // tsq
+      changed[3][6] = null; // dc missing, where the file has 7
+      await w.insert([...changed, [
+        "9999",
+        "R",
+        null,
+        null,
+        null,
+        null,
+        1,
+        1,
+        1,
+        0,
+        "N",
+        "N",
+        "N",
+        "Y",
+        "",
+      ]], id);
+      const r = await w.check();
+      assert.deepEqual(counts(r), { ...ZERO, lost: 2, extra: 1, partial: 1 });
+    } finally {
+      await w.done();
+    }
+  },
+);
 
-Deno.test("checker: a bad row must be quarantined under its line, never loaded", async () => {
-  const w = await world();
-  try {
-    const bad = '"1004","WT","BAD\u0000NAME","MQ","DPQ","D","1","1","0","1","N","N","N","Y",""';
-    const neg = '"1005","WT","NEG","MQ","DPQ","D","-1","1","0","1","N","N","N","Y",""';
-    const body = file([...ROWS, bad, neg]);
-    const id = await w.load(body);
-    await w.insert(VALUES, id);
-    await w.sql`INSERT INTO staging.quarantine (load_id, source, report, asset, gas_day, cycle,
+Deno.test(
+  "checker: a bad row must be quarantined under its line, never loaded" + SERVER_ONLY.note,
+  { ignore: SERVER_ONLY.ignore },
+  async () => {
+    const w = await world();
+    try {
+      const bad = '"1004","WT","BAD\u0000NAME","MQ","DPQ","D","1","1","0","1","N","N","N","Y",""';
+      const neg = '"1005","WT","NEG","MQ","DPQ","D","-1","1","0","1","N","N","N","Y",""';
+      const body = file([...ROWS, bad, neg]);
+      const id = await w.load(body);
+      await w.insert(VALUES, id);
+      await w.sql`INSERT INTO staging.quarantine (load_id, source, report, asset, gas_day, cycle,
       sha256, line_no, raw_line, reason)
       VALUES (${id}, 'tw-oac', 'operationally-available', 'TW', ${GAS_DAY}, 'Timely', ${await sha256Hex(
-      body,
-    )}, 6,
+        body,
+      )}, 6,
       'x', 'NUL byte')`;
-    const r = await w.check();
-    // Line 7 (a negative number) is neither in the table nor in quarantine.
-    assert.deepEqual(counts(r), { ...ZERO, lost: 1 });
-  } finally {
-    await w.done();
-  }
-});
+      const r = await w.check();
+      // Line 7 (a negative number) is neither in the table nor in quarantine.
+      assert.deepEqual(counts(r), { ...ZERO, lost: 1 });
+    } finally {
+      await w.done();
+    }
+  },
+);
 
-Deno.test("checker: both copies of a duplicated key are expected in quarantine", async () => {
-  const w = await world();
-  try {
-    const body = file([...ROWS, ROWS[3]]);
-    await w.insert(VALUES.slice(0, 3), await w.load(body));
-    const r = await w.check();
-    // Lines 5 and 6 hold the same key: bad, and not quarantined here.
-    assert.deepEqual(counts(r), { ...ZERO, lost: 2 });
-    assert.equal(r.rows, 3);
-  } finally {
-    await w.done();
-  }
-});
+Deno.test(
+  "checker: both copies of a duplicated key are expected in quarantine" + SERVER_ONLY.note,
+  { ignore: SERVER_ONLY.ignore },
+  async () => {
+    const w = await world();
+    try {
+      const body = file([...ROWS, ROWS[3]]);
+      await w.insert(VALUES.slice(0, 3), await w.load(body));
+      const r = await w.check();
+      // Lines 5 and 6 hold the same key: bad, and not quarantined here.
+      assert.deepEqual(counts(r), { ...ZERO, lost: 2 });
+      assert.equal(r.rows, 3);
+    } finally {
+      await w.done();
+    }
+  },
+);
 
-Deno.test("checker: an expected file that never loaded loses its rows", async () => {
+Deno.test("checker: an expected file that never loaded loses its rows" + SERVER_ONLY.note, {
+  ignore: SERVER_ONLY.ignore,
+}, async () => {
   const w = await world();
   try {
     const r = await w.check([{ body: file(ROWS), cycle: "Timely" }]);
@@ -225,26 +245,33 @@ Deno.test("checker: an expected file that never loaded loses its rows", async ()
   }
 });
 
-Deno.test("checker: rows without a successful load, a load left open, bytes loaded twice", async () => {
-  const w = await world();
-  try {
-    await w.insert(VALUES.slice(0, 1), 0, "Final");
-    const body = file(ROWS);
-    await w.load(body);
-    const id = await w.load(body);
-    await w.insert(VALUES, id);
-    await w.sql`INSERT INTO staging.load_ledger (source, report, asset, gas_day, cycle, sha256,
+Deno.test(
+  "checker: rows without a successful load, a load left open, bytes loaded twice" +
+    SERVER_ONLY.note,
+  { ignore: SERVER_ONLY.ignore },
+  async () => {
+    const w = await world();
+    try {
+      await w.insert(VALUES.slice(0, 1), 0, "Final");
+      const body = file(ROWS);
+      await w.load(body);
+      const id = await w.load(body);
+      await w.insert(VALUES, id);
+      await w.sql`INSERT INTO staging.load_ledger (source, report, asset, gas_day, cycle, sha256,
       bytes, status) VALUES ('tw-oac', 'operationally-available', 'TW', ${GAS_DAY}, 'Evening', ${
-      "0".repeat(64)
-    }, 0, 'loading')`;
-    const r = await w.check();
-    assert.deepEqual(counts(r), { ...ZERO, extra: 1, duplicated: 1, partial: 1 });
-  } finally {
-    await w.done();
-  }
-});
+        "0".repeat(64)
+      }, 0, 'loading')`;
+      const r = await w.check();
+      assert.deepEqual(counts(r), { ...ZERO, extra: 1, duplicated: 1, partial: 1 });
+    } finally {
+      await w.done();
+    }
+  },
+);
 
-Deno.test("checker: failed ledger rows need a clear one-line reason", async () => {
+Deno.test("checker: failed ledger rows need a clear one-line reason" + SERVER_ONLY.note, {
+  ignore: SERVER_ONLY.ignore,
+}, async () => {
   const w = await world();
   try {
     for (
@@ -268,7 +295,9 @@ Deno.test("checker: failed ledger rows need a clear one-line reason", async () =
   }
 });
 
-Deno.test("unclearReason: what an operator cannot act on", () => {
+Deno.test("unclearReason: what an operator cannot act on" + SERVER_ONLY.note, {
+  ignore: SERVER_ONLY.ignore,
+}, () => {
   assert.equal(unclearReason("could not connect: HTTP/1.1 400 Bad Request answered"), undefined);
   assert.equal(unclearReason(undefined), "no reason recorded");
   assert.equal(unclearReason("undefined"), "names no cause");
@@ -279,7 +308,9 @@ Deno.test("unclearReason: what an operator cannot act on", () => {
   );
 });
 
-Deno.test("splitLines: CRLF, LF and CR, no final empty line", () => {
+Deno.test("splitLines: CRLF, LF and CR, no final empty line" + SERVER_ONLY.note, {
+  ignore: SERVER_ONLY.ignore,
+}, () => {
   const d = new TextDecoder();
   const lines = splitLines(new TextEncoder().encode("a\r\nb\nc\rd\r\n")).map((l) => d.decode(l));
   assert.deepEqual(lines, ["a", "b", "c", "d"]);

@@ -1,31 +1,58 @@
 /**
- * A fresh PostgreSQL database per test file, on the real server (never a
- * mock): created on demand, dropped at the end.
+ * A fresh database per test, never a mock: on the PostgreSQL server named by
+ * `TEST_PG_*`, or on the embedded engine (PGlite), as {@linkcode testEngine}
+ * says. Created on demand, dropped at the end.
  *
- * Connection: `TEST_PG_HOST` (127.0.0.1), `TEST_PG_PORT` (5432), `TEST_PG_USER`
- * (postgres), `TEST_PG_PASSWORD` (none).
+ * Server: `TEST_PG_HOST` (127.0.0.1), `TEST_PG_PORT` (5432), `TEST_PG_USER`
+ * (postgres), `TEST_PG_PASSWORD` (none). Engine: `TEST_ENGINE` (`server`,
+ * `embedded`; unset: the server when it answers, else embedded, which
+ * `tests/support/engine.ts` decides once for `deno task test` and says).
  *
  * @module
  */
-import type { DatabaseConfig } from "../../src/config/schema.ts";
+import type { DatabaseConfig, DatabaseEngine } from "../../src/config/schema.ts";
 import { Secret } from "../../src/config/secret.ts";
 import type { Database } from "../../src/db/database.ts";
 import { connectPostgres } from "../../src/db/postgres.ts";
+import { openEmbedded } from "../../src/db/pglite.ts";
+import { embeddedTemplate } from "./embedded_template.ts";
 
 /** A throw-away database. */
 export interface TestDatabase {
-  /** Settings to reach it. */
+  /** Settings to reach it (`engine` says which). */
   config: DatabaseConfig;
-  /** An open pool on it. */
+  /** An open handle on it. */
   db: Database;
-  /** Close the pool and drop the database. */
+  /** Close the handle and drop the database. */
   drop(): Promise<void>;
+}
+
+/** The engine the tests run on (`TEST_ENGINE`; `server` when unset and not decided by the task). */
+export function testEngine(): DatabaseEngine {
+  return Deno.env.get("TEST_ENGINE") === "embedded" ? "embedded" : "server";
+}
+
+/**
+ * For a test that needs what only a server gives (several processes on one
+ * database, other sessions, the postgres.js driver): `ignore` on the embedded
+ * engine, and a name that says why.
+ *
+ * @example
+ * ```ts ignore
+ * const only = serverOnly("two daemons share one database");
+ * Deno.test({ name: `replicas: ...${only.note}`, ignore: only.ignore, fn: ... });
+ * ```
+ */
+export function serverOnly(why: string): { ignore: boolean; note: string } {
+  const ignore = testEngine() === "embedded";
+  return { ignore, note: ignore ? ` (server only: ${why})` : "" };
 }
 
 /** Settings of the admin connection (database `postgres`). */
 export function adminConfig(name = "postgres"): DatabaseConfig {
   const pw = Deno.env.get("TEST_PG_PASSWORD");
   return {
+    engine: "server",
     host: Deno.env.get("TEST_PG_HOST") ?? "127.0.0.1",
     port: Number(Deno.env.get("TEST_PG_PORT") ?? 5432),
     name,
@@ -39,8 +66,12 @@ export function adminConfig(name = "postgres"): DatabaseConfig {
   };
 }
 
-/** Create a database with a unique name and connect to it. */
-export async function freshDatabase(schema = "staging"): Promise<TestDatabase> {
+/** Create a database with a unique name (a store in a temp dir, embedded) and open it. */
+export function freshDatabase(schema = "staging"): Promise<TestDatabase> {
+  return testEngine() === "embedded" ? freshEmbedded(schema) : freshServer(schema);
+}
+
+async function freshServer(schema: string): Promise<TestDatabase> {
   const name = `tec_test_${Deno.pid}_${crypto.randomUUID().slice(0, 8)}`;
   const admin = connectPostgres({ config: adminConfig() });
   try {
@@ -61,6 +92,30 @@ export async function freshDatabase(schema = "staging"): Promise<TestDatabase> {
       } finally {
         await a.close();
       }
+    },
+  };
+}
+
+/** A copy of an initialised, empty store (initdb once per run, not per test). */
+async function freshEmbedded(schema: string): Promise<TestDatabase> {
+  const parent = await Deno.makeTempDir({ prefix: "tec-test-pg-" });
+  const dir = `${parent}/pg`;
+  const copy = await new Deno.Command("cp", { args: ["-a", await embeddedTemplate(), dir] })
+    .output();
+  if (!copy.success) throw new Error(`cp: ${new TextDecoder().decode(copy.stderr)}`);
+  const config: DatabaseConfig = {
+    ...adminConfig(),
+    engine: "embedded",
+    embeddedDir: dir,
+    schema,
+  };
+  const db = await openEmbedded({ dir });
+  return {
+    config,
+    db,
+    async drop() {
+      await db.close();
+      await Deno.remove(parent, { recursive: true }).catch(() => {});
     },
   };
 }

@@ -83,12 +83,18 @@ export async function writeConfig(dir: string, values: Record<string, string>): 
 export function programEnv(
   o: { apiUrl: string; db: DatabaseConfig; dataDir: string },
 ): Record<string, string> {
+  const db: Record<string, string> = o.db.engine === "embedded"
+    // No server key: the engine is embedded by default, and a test's DB_PORT switches it.
+    ? { DB_EMBEDDED_DIR: o.db.embeddedDir! }
+    : {
+      DB_HOST: o.db.host,
+      DB_PORT: String(o.db.port),
+      DB_NAME: o.db.name,
+      DB_USER: o.db.user,
+    };
   return {
     API_URL: o.apiUrl,
-    DB_HOST: o.db.host,
-    DB_PORT: String(o.db.port),
-    DB_NAME: o.db.name,
-    DB_USER: o.db.user,
+    ...db,
     DATA_DIR: o.dataDir,
     HEALTH_ADDR: "127.0.0.1:0",
     LOG_FORMAT: "json",

@@ -12,7 +12,7 @@
  */
 import { backfillPlanText } from "../../backfill/plan.ts";
 import { budgetRate, figures, formatDuration, renderBar } from "../../backfill/progress.ts";
-import { connectPostgres } from "../../db/postgres.ts";
+import { openDatabase } from "../../db/open.ts";
 import { loadedPairKey, loadedPairs } from "../../load/ledger.ts";
 import { type PairJob, type PairOutcome, processPair } from "../../pipeline/process_pair.ts";
 import { mapPool } from "../../domain/async.ts";
@@ -155,15 +155,16 @@ function startProgress(
 export async function dryRun(env: CommandEnv, jobs: PairJob[]): Promise<number> {
   env.print(backfillPlanText(jobs));
   const rate = planRate(env.config, jobs);
-  const db = connectPostgres({
-    config: { ...env.config.database, maxConnections: 1, connectTimeoutSeconds: 3 },
-  });
+  let db: Database | undefined;
   try {
-    const todo = await toFetch(db, env.config, jobs).catch((e: Error & { code?: string }) => {
-      // No ledger table yet: nothing is loaded.
-      if (e.code === "42P01" || e.code === "3F000") return jobs;
-      throw e;
-    });
+    db = await dryRunDatabase(env.config);
+    const todo = !db
+      ? jobs
+      : await toFetch(db, env.config, jobs).catch((e: Error & { code?: string }) => {
+        // No ledger table yet: nothing is loaded.
+        if (e.code === "42P01" || e.code === "3F000") return jobs;
+        throw e;
+      });
     env.print(
       `already loaded: ${jobs.length - todo.length}; to fetch: ${todo.length}; ` +
         `about ${formatDuration(todo.length / rate)} at ${env.config.daemon.requestsPerMinute} ` +
@@ -175,7 +176,20 @@ export async function dryRun(env: CommandEnv, jobs: PairJob[]): Promise<number> 
         `to fetch, about ${formatDuration(jobs.length / rate)} at the configured budget`,
     );
   } finally {
-    await db.close({ timeoutSeconds: 1 }).catch(() => {});
+    await db?.close({ timeoutSeconds: 1 }).catch(() => {});
   }
   return EXIT.ok;
+}
+
+/**
+ * The database to read the plan against, without creating anything: an
+ * embedded store that does not exist yet holds nothing (`undefined`).
+ */
+async function dryRunDatabase(config: Config): Promise<Database | undefined> {
+  const c = config.database;
+  if (c.engine === "embedded") {
+    const exists = await Deno.stat(c.embeddedDir ?? "").then(() => true, () => false);
+    return exists ? await openDatabase(c) : undefined;
+  }
+  return await openDatabase({ ...c, maxConnections: 1, connectTimeoutSeconds: 3 });
 }

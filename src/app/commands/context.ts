@@ -11,7 +11,8 @@ import type { StatusLine } from "../../log/status_line.ts";
 import type { Clock } from "../../daemon/clock.ts";
 import { HostRateLimiter } from "../../daemon/rate_limit.ts";
 import type { PairObserver, PipelineContext } from "../../pipeline/process_pair.ts";
-import { createRuntime, prepareDatabase, type Runtime, sweepArchive } from "../runtime.ts";
+import { openRuntime, prepareDatabase, type Runtime, sweepArchive } from "../runtime.ts";
+import { StoreLockedError } from "../../db/embedded_lock.ts";
 import { checkDataDir, describeDatabase, StartupError } from "../startup.ts";
 import { EXIT } from "../exit.ts";
 
@@ -51,7 +52,8 @@ export async function withDatabase(
     env.printError(`tec-pipeline: ${e.message}`);
     return EXIT.usage;
   }
-  const rt = createRuntime({ config: env.config, log: env.log });
+  const rt = await openOrSay(env);
+  if (!rt) return EXIT.failed;
   await sweepArchive(rt);
   try {
     try {
@@ -64,6 +66,26 @@ export async function withDatabase(
     return await fn(rt);
   } finally {
     await rt.close().catch(() => {});
+  }
+}
+
+/**
+ * Open the runtime, or say in one line why it cannot be (the embedded store
+ * held by another process: its PID and what to do) and give `undefined`.
+ */
+export async function openOrSay(env: CommandEnv): Promise<Runtime | undefined> {
+  try {
+    return await openRuntime({ config: env.config, log: env.log });
+  } catch (e) {
+    const { target, fix } = describeDatabase(env.config.database);
+    const event = e instanceof StoreLockedError ? "db.locked" : "db.unavailable";
+    env.log.error(event, {
+      target,
+      reason: (e as Error).message,
+      holder_pid: e instanceof StoreLockedError ? e.holderPid : undefined,
+      fix,
+    });
+    return undefined;
   }
 }
 

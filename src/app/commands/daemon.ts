@@ -9,14 +9,14 @@
  * @module
  */
 import type { Runtime } from "../runtime.ts";
-import { createRuntime, prepareDatabase, sweepArchive } from "../runtime.ts";
+import { prepareDatabase, sweepArchive } from "../runtime.ts";
 import { metricsObserver } from "../observe.ts";
 import { checkReady, statusDocument } from "../status.ts";
 import { Shutdown } from "../shutdown.ts";
 import { checkDataDir, describeDatabase, retryUntil, StartupError } from "../startup.ts";
 import { EXIT } from "../exit.ts";
 import type { CommandEnv } from "./context.ts";
-import { pipelineContext } from "./context.ts";
+import { openOrSay, pipelineContext } from "./context.ts";
 import { type DaemonStatus, runDaemon } from "../../daemon/daemon.ts";
 import { restrictedSources, type Restriction } from "../../pipeline/selection.ts";
 import { calendarOptions, windowStart } from "../../daemon/sweep.ts";
@@ -134,7 +134,8 @@ export async function runDaemonCommand(env: CommandEnv, o: DaemonCommandOptions)
     env.printError(`tec-pipeline: ${e.message}`);
     return EXIT.usage;
   }
-  const rt = createRuntime({ config: env.config, log: env.log });
+  const rt = await openOrSay(env);
+  if (!rt) return EXIT.failed;
   await sweepArchive(rt);
   const status: DaemonStatus = {};
   let served: Served;
