@@ -162,6 +162,28 @@ class EmbeddedTransaction implements Transaction {
   }
 }
 
+/**
+ * The engine's WebAssembly and data files are missing: the one-file bundle
+ * (`deno task bundle`) cannot carry them, unlike the compiled binary.
+ */
+export class EngineFilesMissingError extends Error {
+  /** Build the error from the engine's own (`Requires read access to ".../pglite.data"`, ENOENT). */
+  constructor(options?: ErrorOptions) {
+    super(
+      "the embedded engine's files (pglite.wasm, pglite.data) are not beside this program: " +
+        "the one-file bundle cannot carry them. Run the compiled binary (deno task compile) or " +
+        "deno task start, or use a PostgreSQL server (DATABASE_URL or DB_HOST)",
+      options,
+    );
+    this.name = "EngineFilesMissingError";
+  }
+}
+
+function engineFilesError(e: unknown): unknown {
+  const m = (e as Error)?.message ?? "";
+  return /(pglite|initdb)\.(wasm|data)/.test(m) ? new EngineFilesMissingError({ cause: e }) : e;
+}
+
 /** One open engine and its lock, shared by every open of its directory in this process. */
 interface Shared {
   pg: PGlite;
@@ -177,7 +199,9 @@ async function start(dir: string, schema: string): Promise<Shared> {
     await Deno.mkdir(dir, { recursive: true });
     // Loaded only when the embedded engine is chosen: a server never pays for it.
     const { PGlite } = await import("@electric-sql/pglite");
-    const pg = await PGlite.create({ dataDir: dir, parsers: PARSERS });
+    const pg = await PGlite.create({ dataDir: dir, parsers: PARSERS }).catch((e) => {
+      throw engineFilesError(e);
+    });
     await pg.exec(`SET search_path TO ${quoteIdent(schema)}, public`);
     return { pg, lock, refs: 0 };
   } catch (e) {
