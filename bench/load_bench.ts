@@ -400,6 +400,7 @@ async function smallFilesCase(): Promise<SmallFilesResult | undefined> {
       new URL("./small_files.ts", import.meta.url).pathname,
       `${DIR}/small`,
       String(files),
+      Deno.env.get("BENCH_ENGINES") ?? "server,embedded",
     ],
     stdout: "piped",
     stderr: "inherit",
