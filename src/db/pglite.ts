@@ -334,6 +334,25 @@ export async function* copyOut(
  * time, the next asked only when the consumer wants it. The transaction holds
  * the engine's one session for the whole read.
  */
+/** What `DECLARE ... CURSOR FOR` takes: a query. */
+const QUERY_START = /^\s*(\(|select\b|with\b|values\b|table\b)/i;
+
+/**
+ * A cursor reads a query. The server engine runs any statement in its
+ * read-only transaction, where one that writes fails as read-only (25006);
+ * `DECLARE` would call the same statement a syntax error, so it is refused
+ * here the way the server refuses it.
+ */
+function refuseNonQuery(text: string): void {
+  if (QUERY_START.test(text.replace(/^(\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/))*/, ""))) return;
+  const word = text.trim().split(/\s+/, 1)[0]?.toUpperCase() ?? "";
+  throw new DatabaseError(
+    `cannot execute ${word} in a read-only transaction: a cursor reads one query ` +
+      "(SELECT, WITH, VALUES or TABLE)",
+    { code: "25006" },
+  );
+}
+
 function cursorOf<T>(
   pg: PGlite,
   text: string,
@@ -348,6 +367,7 @@ function cursorOf<T>(
       const feed = new Handoff<T[]>();
       const reading = pg.transaction(async (tx) => {
         await tx.exec("SET TRANSACTION READ ONLY");
+        refuseNonQuery(text);
         await run(tx, `DECLARE tec_cursor NO SCROLL CURSOR FOR ${text}`, params);
         for (;;) {
           const rows = (await run(tx, `FETCH ${batchSize} FROM tec_cursor`)).rows as T[];

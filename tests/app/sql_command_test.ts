@@ -83,6 +83,15 @@ Deno.test("sql: a statement that writes is refused by the read-only transaction,
   assert.equal(r.out, "", "no half result");
 });
 
+Deno.test("sql: a statement that is not a query is refused as read-only on either engine", async () => {
+  for (const query of ["CREATE TABLE x (a int)", "  -- note\nDELETE FROM staging.load_ledger"]) {
+    const r = await run(parseSqlRequest({ query, format: "csv" }, false));
+    assert.equal(r.code, 1, query);
+    const failed = r.logs.find((l) => l.event === "sql.failed");
+    assert.match(String(failed?.reason), /read-only transaction/, query);
+  }
+});
+
 Deno.test("sql: a missing query or an unknown format is a one-line error naming it", () => {
   assert.throws(() => parseSqlRequest({ query: "  ;" }, false), InvalidRequestError);
   assert.throws(
