@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { startFakeIpost } from "../support/fake_ipost.ts";
 import { adminConfig, serverOnly } from "../support/db.ts";
 import { readFixture, writeConfig } from "../support/env.ts";
+import { waitUntil } from "../support/wait.ts";
 import { connectPostgres } from "../../src/db/postgres.ts";
 import { openEmbedded } from "../../src/db/pglite.ts";
 import { lockPath, lockStore } from "../../src/db/embedded_lock.ts";
@@ -61,15 +62,13 @@ function program(args: string[], env: Record<string, string>, timeoutMs = 90_000
     await Promise.all([readErr, readOut]);
     return s.code;
   })();
-  const waitFor = async (event: string, ms = 60_000) => {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      const hit = logs.find((l) => l.event === event);
-      if (hit) return hit;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`no ${event} within ${ms} ms; stderr:\n${err.slice(-2000)}`);
-  };
+  const waitFor = (event: string, ms = 60_000) =>
+    waitUntil(() => logs.find((l) => l.event === event), {
+      what: `${event} logged`,
+      timeoutMs: ms,
+      intervalMs: 50,
+      detail: () => `stderr:\n${err.slice(-2000)}`,
+    });
   return {
     logs,
     stderr: () => err,
