@@ -32,12 +32,22 @@ interface Proc {
   kill(sig: Deno.Signal): void;
 }
 
-/** The program in a process of its own, with exactly `env` (nothing inherited). */
+/** What a child keeps of this environment: PATH, HOME, and `deno test --coverage`'s directory. */
+function passedOn(): Record<string, string> {
+  const keep: Record<string, string> = {};
+  for (const k of ["PATH", "HOME", "DENO_COVERAGE_DIR"]) {
+    const v = Deno.env.get(k);
+    if (v !== undefined) keep[k] = v;
+  }
+  return keep;
+}
+
+/** The program in a process of its own, with `env` and nothing else but {@linkcode passedOn}. */
 function program(args: string[], env: Record<string, string>, timeoutMs = 90_000): Proc {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}src/main.ts`, ...args],
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "", ...env },
+    env: { ...passedOn(), ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
