@@ -1,0 +1,54 @@
+/**
+ * What the dashboard needs from the rest of the program, and the pure helpers
+ * its pages share (the configured assets and sources, the posting calendar).
+ *
+ * @module
+ */
+import type { Config, SourceConfig } from "../config/schema.ts";
+import type { Database } from "../db/database.ts";
+import type { CycleId } from "../domain/cycles.ts";
+import type { IsoDate } from "../domain/gas_day.ts";
+import { expectedPostingTime } from "../schedule/calendar.ts";
+
+/** The dashboard's settings and services. */
+export interface WebDeps {
+  /** The database (read in read-only transactions only). */
+  db: Database;
+  /** Schema of the tables. */
+  schema: string;
+  /** Configured sources (disabled ones too: their rows are still there). */
+  sources: readonly SourceConfig[];
+  /** IANA zone of the gas-day clock (expected posting times). */
+  timezone: string;
+  /** Locations whose OAC is under this share of their OPC are highlighted (0..1). */
+  lowOacShare: number;
+  /** The clock. */
+  now: () => Date;
+}
+
+/** The dashboard's settings as the configuration gives them. */
+export function webDeps(config: Config, db: Database, now: () => Date = () => new Date()): WebDeps {
+  return {
+    db,
+    schema: config.database.schema,
+    sources: config.sources,
+    timezone: config.timezone,
+    lowOacShare: config.dashboard.lowOacShare,
+    now,
+  };
+}
+
+/** The configured assets, in configuration order, each once. */
+export function assetsOf(deps: Pick<WebDeps, "sources">): string[] {
+  return [...new Set(deps.sources.map((s) => s.asset))];
+}
+
+/** The configured sources of `asset`. */
+export function sourcesOf(deps: Pick<WebDeps, "sources">, asset: string): string[] {
+  return deps.sources.filter((s) => s.asset === asset).map((s) => s.name);
+}
+
+/** The expected posting time of a pair, in the configured zone. */
+export function expectedAt(deps: Pick<WebDeps, "timezone">, day: IsoDate, cycle: CycleId): Date {
+  return expectedPostingTime(day, cycle, { zone: deps.timezone });
+}
