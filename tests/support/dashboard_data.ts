@@ -33,6 +33,9 @@ export const HOSTILE_LOC = "700003";
 /** The database password the harness's configuration carries (must never be shown). */
 export const DB_SECRET = "s3cr3t-Pa55w0rd-never-shown";
 
+/** The variant of the revised file (the second day's Final, posted again). */
+const REVISION = 17;
+
 const ZONES = ["WEST TEXAS", "PANHANDLE", "CENTRAL", "EAST OF THOREAU", "WEST OF THOREAU"];
 const LOCATIONS = 30;
 
@@ -55,7 +58,9 @@ export function twFile(variant: number): string {
     const flows = i === 6 ? ["D", "R"] : [i % 2 ? "R" : "D"];
     for (const flow of flows) {
       const opc = i === 5 ? 2500 : 10_000 + i * 1_000;
-      const tsq = i === 5 ? 2467 - (variant % 2) * 10 : (i * 1237 + variant * 311 * (i % 3)) % opc;
+      const tsq = i === 5
+        ? (variant === REVISION ? 2467 : 2467 - (variant % 7) * 5)
+        : (i * 1237 + variant * 311 * (i % 3)) % opc;
       const missing = i === 9;
       const row = [
         loc,
@@ -118,7 +123,7 @@ async function loadAll(env: Record<string, string>, fake: ReturnType<typeof star
   await run(["--once", "--params", `gasDay=[${DAYS.join(",")}]`, "cycle=[0,1,5]"]);
   await run(["--once", "--params", `gasDay=${DAYS[1]}`, "cycle=[3,4]"]);
   // A revision of the second day's Final: a later file changes it.
-  fake.script(pairKey("TW", DAYS[1], 5), [{ kind: "csv", body: twFile(17) }]);
+  fake.script(pairKey("TW", DAYS[1], 5), [{ kind: "csv", body: twFile(REVISION) }]);
   const code = await run(["--once", "--params", `gasDay=${DAYS[1]}`, "cycle=5"]);
   assert.equal(code, 0, "the revision loads");
 }

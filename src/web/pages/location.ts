@@ -8,14 +8,7 @@
  * @module
  */
 import { CYCLES } from "../../domain/cycles.ts";
-import {
-  addDays,
-  daysBetween,
-  GAS_DAY_START_HOUR,
-  gasDayAt,
-  type IsoDate,
-  zonedInstant,
-} from "../../domain/gas_day.ts";
+import { addDays, daysBetween, gasDayAt, type IsoDate } from "../../domain/gas_day.ts";
 import { h, href, type Html, page, percent, qty } from "../html.ts";
 import { locOf, ParamError, Params } from "../params.ts";
 import {
@@ -80,23 +73,22 @@ export async function locationRequest(
 }
 
 /**
- * Where a (gas day, cycle) point sits on the chart's time axis: the gas day's
- * start (9:00 Central) plus 4 hours per cycle in posting order, so points
- * ascend (expected posting times do not: Final of one day is posted after
- * Timely of the next).
+ * Where a (gas day, cycle) point sits on the chart's axis: days since
+ * 1970-01-01 plus a sixth of a day per cycle in posting order, so a day's
+ * cycles sit side by side and points ascend (expected posting times do not:
+ * Final of one day is posted after Timely of the next).
  */
-export function pointTime(deps: Pick<WebDeps, "timezone">, day: IsoDate, ord: number): number {
-  return zonedInstant(day, GAS_DAY_START_HOUR, 0, deps.timezone).getTime() / 1000 +
-    (ord - 1) * 4 * 3600;
+export function pointX(day: IsoDate, ord: number): number {
+  return Date.parse(`${day}T00:00:00Z`) / 86_400_000 + (ord - 1) / 6;
 }
 
-/** The chart's figures for one flow direction: x in Unix seconds, then the three series. */
+/** The chart's figures for one flow direction: x ({@linkcode pointX}), then the three series. */
 export interface ChartData {
   /** Flow direction. */
   flow: string;
   /** Point labels (`2024-01-17 Timely`). */
   labels: string[];
-  /** Expected posting times, Unix seconds. */
+  /** Positions on the axis ({@linkcode pointX}). */
   x: number[];
   /** OPC. */
   opc: (number | null)[];
@@ -109,14 +101,14 @@ export interface ChartData {
 const num = (v: string | null) => (v === null ? null : Number(v));
 
 /** The points of each flow direction, for the chart. Pure. */
-export function chartData(deps: Pick<WebDeps, "timezone">, points: SeriesPoint[]): ChartData[] {
+export function chartData(points: SeriesPoint[]): ChartData[] {
   const byFlow = new Map<string, ChartData>();
   for (const p of points) {
     const ord = CYCLES.findIndex((c) => c.label === p.cycle) + 1;
     let d = byFlow.get(p.flow);
     if (!d) byFlow.set(p.flow, d = { flow: p.flow, labels: [], x: [], opc: [], tsq: [], oac: [] });
     d.labels.push(`${p.gas_day} ${p.cycle}`);
-    d.x.push(pointTime(deps, p.gas_day, ord));
+    d.x.push(pointX(p.gas_day, ord));
     d.opc.push(num(p.opc));
     d.tsq.push(num(p.tsq));
     d.oac.push(num(p.oac));
@@ -159,14 +151,13 @@ function revisions(rows: RevisionRow[]): Html {
 
 /** The page's HTML. Pure. */
 export function renderLocation(
-  deps: WebDeps,
   req: LocationRequest,
   points: SeriesPoint[],
   revised: RevisionRow[],
 ): Html {
   const last = points.at(-1);
   const title = `${req.asset} location ${req.loc}${last?.name ? ` ${last.name}` : ""}`;
-  const charts = chartData(deps, points).map((c) =>
+  const charts = chartData(points).map((c) =>
     h`<figure class="chart-box"><figcaption>Flow ${c.flow}: OPC, TSQ and OAC (Dth/d) by gas day, its cycles in posting order</figcaption>
 <div class="chart" data-series="${JSON.stringify(c)}"></div></figure>`
   );
@@ -198,6 +189,6 @@ export function locationPage(deps: WebDeps, url: URL): Promise<Html> {
     const req = await locationRequest(deps, url, (a) => assetLastDay(q, deps.schema, a));
     const points = await locationSeries(q, deps.schema, req);
     const revised = await locationRevisions(q, deps.schema, { ...req, limit: REVISIONS_LIMIT });
-    return renderLocation(deps, req, points, revised);
+    return renderLocation(req, points, revised);
   });
 }
