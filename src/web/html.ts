@@ -26,12 +26,15 @@ export function h(strings: TemplateStringsArray, ...values: unknown[]): Html {
 /** Nothing. */
 export const EMPTY: Html = h``;
 
+/** One formatter for every figure (making one per call costs more than the page's queries). */
+const THOUSANDS = new Intl.NumberFormat("en-US");
+
 /** A quantity (decimal string) with thousands separators; `—` when not posted. */
 export function qty(v: string | number | null | undefined): string {
   if (v === null || v === undefined) return "—";
   const t = String(v);
   if (!/^-?\d+$/.test(t)) return t;
-  return BigInt(t).toLocaleString("en-US");
+  return THOUSANDS.format(BigInt(t));
 }
 
 /** A signed change (`+1,200`, `-34,138`); `—` when unknown. */

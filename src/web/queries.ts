@@ -60,6 +60,10 @@ export interface GridCell {
   poll_error: string | null;
   /** When the pair's first version was first seen (ISO). */
   first_seen_at: string | null;
+  /** The cycle's expected posting time (ISO), from the cycles table. */
+  expected_at: string;
+  /** Minutes from the expected posting to the first sighting; `null` when never loaded. */
+  lag_minutes: number | null;
 }
 
 /** The latest (gas day, cycle) a source loaded, with when. */
@@ -74,6 +78,10 @@ export interface LatestLoad {
   last_seen_at: string;
   /** Rows read from the current version. */
   rows_read: number;
+  /** The cycle's expected posting time (ISO). */
+  expected_at: string;
+  /** Minutes from the expected posting to the first sighting. */
+  lag_minutes: number;
 }
 
 /** A failed load. */
@@ -120,22 +128,42 @@ export interface SourceOverview {
 
 const ISO = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
 
+/**
+ * The expected posting instant of a pair (`day`, cycles row `y`) in the zone
+ * `$zone` (a parameter): the cycles table holds the NAESB times, equal to the
+ * calendar's by test.
+ */
+const EXPECTED = (day: string, y: string, zone: string) =>
+  `(((${day} + ${y}.day_offset) + make_time(${y}.hour, ${y}.minute, 0)) AT TIME ZONE ${zone})`;
+
+/** Minutes from `expected` to `seen`, rounded. */
+const LAG = (seen: string, expected: string) =>
+  `round(extract(epoch FROM (${seen} - ${expected})) / 60)::int`;
+
 /** The latest loaded (gas day, cycle) of `source`, by gas day then posting order. */
 export async function latestLoad(
   q: Queryable,
   schema: string,
   source: string,
+  zone: string,
 ): Promise<LatestLoad | undefined> {
   const s = quoteIdent(schema);
+  const expected = EXPECTED("t.gas_day", "t", "$2::text");
   const rows = await q.query<LatestLoad>(
-    `SELECT l.gas_day::text AS gas_day, l.cycle,
-       ${ISO("min(coalesce(l.first_seen_at, l.started_at)) OVER (PARTITION BY l.gas_day, l.cycle)")}
-         AS first_seen_at,
-       ${ISO("coalesce(l.last_seen_at, l.finished_at, l.started_at)")} AS last_seen_at, l.rows_read
-     FROM ${s}.load_ledger l JOIN ${s}.cycles y ON y.name = l.cycle
-     WHERE l.source = $1 AND l.status IN ('loaded', 'replaced')
-     ORDER BY l.gas_day DESC, y.ord DESC, l.load_id DESC LIMIT 1`,
-    [source],
+    `WITH latest AS (
+       SELECT l.gas_day, l.cycle, l.rows_read, y.day_offset, y.hour, y.minute,
+         coalesce(l.last_seen_at, l.finished_at, l.started_at) AS last_seen
+       FROM ${s}.load_ledger l JOIN ${s}.cycles y ON y.name = l.cycle
+       WHERE l.source = $1 AND l.status = 'loaded'
+       ORDER BY l.gas_day DESC, y.ord DESC, l.load_id DESC LIMIT 1)
+     SELECT t.gas_day::text AS gas_day, t.cycle, t.rows_read, ${ISO("f.seen")} AS first_seen_at,
+       ${ISO("t.last_seen")} AS last_seen_at, ${ISO(expected)} AS expected_at,
+       ${LAG("f.seen", expected)} AS lag_minutes
+     FROM latest t, LATERAL (
+       SELECT min(coalesce(l.first_seen_at, l.started_at)) AS seen FROM ${s}.load_ledger l
+       WHERE l.source = $1 AND l.gas_day = t.gas_day AND l.cycle = t.cycle
+         AND l.status IN ('loaded', 'replaced')) f`,
+    [source, zone],
   );
   return rows[0];
 }
@@ -159,26 +187,30 @@ export async function lastKnownDay(
 export async function sourceOverview(
   q: Queryable,
   schema: string,
-  o: { source: string; from: IsoDate; to: IsoDate; limit: number },
+  o: { source: string; from: IsoDate; to: IsoDate; limit: number; zone: string },
 ): Promise<SourceOverview> {
   const s = quoteIdent(schema);
   const p = [o.source, o.from, o.to];
+  const expected = EXPECTED("x.gas_day", "y", "$4::text");
   const cells = await q.query<GridCell>(
-    `SELECT coalesce(l.gas_day, p.gas_day)::text AS gas_day, coalesce(l.cycle, p.cycle) AS cycle,
-       coalesce(l.versions, 0)::int AS versions, coalesce(l.failed, 0)::int AS failed,
-       p.status AS poll_status, p.last_error AS poll_error, ${
-      ISO("l.first_seen_at")
-    } AS first_seen_at
-     FROM (SELECT gas_day, cycle, count(*) FILTER (WHERE status = 'loaded') AS versions,
-             count(*) FILTER (WHERE status = 'failed') AS failed,
-             min(coalesce(first_seen_at, started_at)) FILTER (WHERE status IN ('loaded', 'replaced'))
-               AS first_seen_at
-           FROM ${s}.load_ledger WHERE source = $1 AND gas_day BETWEEN $2::date AND $3::date
-           GROUP BY gas_day, cycle) l
-     FULL JOIN (SELECT gas_day, cycle, status, last_error FROM ${s}.poll_state
-                WHERE source = $1 AND gas_day BETWEEN $2::date AND $3::date) p
-       ON p.gas_day = l.gas_day AND p.cycle = l.cycle`,
-    p,
+    `SELECT x.gas_day::text AS gas_day, x.cycle, x.versions, x.failed, x.poll_status,
+       x.poll_error, ${ISO("x.first_seen_at")} AS first_seen_at, ${ISO(expected)} AS expected_at,
+       ${LAG("x.first_seen_at", expected)} AS lag_minutes
+     FROM (
+       SELECT coalesce(l.gas_day, p.gas_day) AS gas_day, coalesce(l.cycle, p.cycle) AS cycle,
+         coalesce(l.versions, 0)::int AS versions, coalesce(l.failed, 0)::int AS failed,
+         p.status AS poll_status, p.last_error AS poll_error, l.first_seen_at
+       FROM (SELECT gas_day, cycle, count(*) FILTER (WHERE status = 'loaded') AS versions,
+               count(*) FILTER (WHERE status = 'failed') AS failed,
+               min(coalesce(first_seen_at, started_at))
+                 FILTER (WHERE status IN ('loaded', 'replaced')) AS first_seen_at
+             FROM ${s}.load_ledger WHERE source = $1 AND gas_day BETWEEN $2::date AND $3::date
+             GROUP BY gas_day, cycle) l
+       FULL JOIN (SELECT gas_day, cycle, status, last_error FROM ${s}.poll_state
+                  WHERE source = $1 AND gas_day BETWEEN $2::date AND $3::date) p
+         ON p.gas_day = l.gas_day AND p.cycle = l.cycle
+     ) x JOIN ${s}.cycles y ON y.name = x.cycle`,
+    [...p, o.zone],
   );
   const failures = await q.query<FailedLoad>(
     `SELECT gas_day::text AS gas_day, cycle, error, ${ISO("finished_at")} AS finished_at, terminal

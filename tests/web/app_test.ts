@@ -227,6 +227,9 @@ Deno.test("dashboard pages through app.request", async (t) => {
           assert.equal(res.headers.get("allow"), "GET, HEAD");
         }
       }
+      const head = await f.app.request(`/capacity?${PAIR}`, { method: "HEAD" });
+      assert.equal(head.status, 200);
+      assert.equal(await head.text(), "");
       assert.equal((await get(f, "/admin", { method: "POST" })).res.status, 404);
       assert.equal((await get(f, "/assets/../../deno.json")).res.status, 404);
       assert.equal((await get(f, "/assets/uplot.js")).res.status, 200);

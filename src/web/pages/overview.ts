@@ -19,7 +19,7 @@ import {
   type SourceOverview,
   sourceOverview,
 } from "../queries.ts";
-import { expectedAt, type WebDeps } from "../deps.ts";
+import type { WebDeps } from "../deps.ts";
 
 /** Parameters of the overview. */
 export const OVERVIEW_PARAMS = ["days", "to"] as const;
@@ -63,22 +63,13 @@ export interface SourceSection {
   data: SourceOverview;
 }
 
-/** Minutes from the expected posting to the first sighting; `undefined` when not loaded. */
-function lagMinutes(deps: Pick<WebDeps, "timezone">, c: GridCell): number | undefined {
-  if (!c.first_seen_at) return undefined;
-  const cycle = CYCLES.find((y) => y.label === c.cycle);
-  if (!cycle) return undefined;
-  const expected = expectedAt(deps, c.gas_day, cycle.id).getTime();
-  return (Date.parse(c.first_seen_at) - expected) / 60_000;
-}
-
-function gridCell(deps: WebDeps, s: SourceSection, c: GridCell | undefined): Html {
+function gridCell(s: SourceSection, c: GridCell | undefined): Html {
   const state = cellState(c);
   if (!c || (state !== "loaded" && state !== "revised")) {
     const why = c?.poll_error ?? (c?.failed ? "the load failed" : "");
     return h`<td class="cell ${state}" title="${why}">${LABEL[state]}</td>`;
   }
-  const lag = lagMinutes(deps, c);
+  const lag = c.lag_minutes;
   const link = href("/capacity", {
     asset: s.source.asset,
     gas_day: c.gas_day,
@@ -87,16 +78,16 @@ function gridCell(deps: WebDeps, s: SourceSection, c: GridCell | undefined): Htm
   });
   const versions = state === "revised" ? ` (${c.versions})` : "";
   return h`<td class="cell ${state}" title="${
-    lag === undefined ? "" : `first seen ${minutes(lag)} after the expected posting`
+    lag === null ? "" : `first seen ${minutes(lag)} after the expected posting`
   }"><a href="${link}">${LABEL[state]}${versions}</a></td>`;
 }
 
-function grid(deps: WebDeps, s: SourceSection): Html {
+function grid(s: SourceSection): Html {
   const byKey = new Map(s.data.cells.map((c) => [`${c.gas_day}|${c.cycle}`, c]));
   const cycles = CYCLES.filter((c) => s.source.cycles.includes(c.id));
   const rows = s.days.map((d) =>
     h`<tr><th scope="row">${d}</th>${
-      cycles.map((c) => gridCell(deps, s, byKey.get(`${d}|${c.label}`)))
+      cycles.map((c) => gridCell(s, byKey.get(`${d}|${c.label}`)))
     }</tr>`
   );
   return h`<table class="grid" data-source="${s.source.name}">
@@ -104,16 +95,9 @@ function grid(deps: WebDeps, s: SourceSection): Html {
 <tbody>${rows}</tbody></table>`;
 }
 
-function latest(deps: WebDeps, s: SourceSection): Html {
+function latest(s: SourceSection): Html {
   const l = s.data.latest;
   if (!l) return h`<p class="latest">Nothing loaded yet.</p>`;
-  const lag = lagMinutes(deps, {
-    ...l,
-    versions: 1,
-    failed: 0,
-    poll_status: null,
-    poll_error: null,
-  });
   const cycle = CYCLES.find((y) => y.label === l.cycle);
   const link = href("/capacity", {
     asset: s.source.asset,
@@ -123,12 +107,10 @@ function latest(deps: WebDeps, s: SourceSection): Html {
   });
   return h`<p class="latest">Latest loaded: <a href="${link}"><strong class="latest-day">${l.gas_day}</strong>
 <strong class="latest-cycle">${l.cycle}</strong></a>, ${l.rows_read} rows; first seen ${l.first_seen_at}
-(${lag === undefined ? "—" : minutes(lag)} after the expected posting, ${
-    cycle ? expectedAt(deps, l.gas_day, cycle.id).toISOString() : "—"
-  }).</p>`;
+(${minutes(l.lag_minutes)} after the expected posting, ${l.expected_at}).</p>`;
 }
 
-function lags(deps: WebDeps, s: SourceSection): Html {
+function lags(s: SourceSection): Html {
   const loaded = s.data.cells.filter((c) => c.first_seen_at)
     .sort((a, b) => Date.parse(b.first_seen_at!) - Date.parse(a.first_seen_at!))
     .slice(0, 12);
@@ -136,12 +118,11 @@ function lags(deps: WebDeps, s: SourceSection): Html {
   return h`<details class="lags"><summary>Lag of the latest loads</summary>
 <table><thead><tr><th>Gas day</th><th>Cycle</th><th>Expected</th><th>First seen</th><th>Lag</th></tr></thead>
 <tbody>${
-    loaded.map((c) => {
-      const cycle = CYCLES.find((y) => y.label === c.cycle)!;
-      return h`<tr><td>${c.gas_day}</td><td>${c.cycle}</td><td>${
-        expectedAt(deps, c.gas_day, cycle.id).toISOString()
-      }</td><td>${c.first_seen_at}</td><td class="num">${minutes(lagMinutes(deps, c)!)}</td></tr>`;
-    })
+    loaded.map((c) =>
+      h`<tr><td>${c.gas_day}</td><td>${c.cycle}</td><td>${c.expected_at}</td><td>${c.first_seen_at}</td><td class="num">${
+        minutes(c.lag_minutes!)
+      }</td></tr>`
+    )
   }</tbody></table></details>`;
 }
 
@@ -174,9 +155,9 @@ export function renderOverview(deps: WebDeps, sections: SourceSection[], days: n
   const body = sections.map((s) =>
     h`<section class="source" id="source-${s.source.name}">
 <h2>${s.source.name} <span class="muted">(${s.source.asset})</span></h2>
-${latest(deps, s)}
-${grid(deps, s)}
-${lags(deps, s)}
+${latest(s)}
+${grid(s)}
+${lags(s)}
 ${problems(s)}
 </section>`
   );
@@ -208,8 +189,9 @@ export async function overviewPage(deps: WebDeps, url: URL): Promise<Html> {
         from,
         to,
         limit: LIST_LIMIT,
+        zone: deps.timezone,
       });
-      data.latest = await latestLoad(q, deps.schema, source.name);
+      data.latest = await latestLoad(q, deps.schema, source.name, deps.timezone);
       out.push({ source, days: Array.from({ length: days }, (_, i) => addDays(to, -i)), data });
     }
     return out;
