@@ -110,8 +110,10 @@ assert t > datetime.now(timezone.utc), due
 PY
 echo "PASS  /status (next posting from the Temporal calendar: $(grep -o '"due_at":"[^"]*"' "$work/status.json" | head -1))"
 # The dashboard beside the health paths, its chart library served from inside the bundle.
-curl -fsS "http://127.0.0.1:$port/" | grep -q '<h1>Overview</h1>' || { echo "FAIL: dashboard /"; exit 1; }
-curl -fsS "http://127.0.0.1:$port/assets/uplot.js" | grep -q 'uPlot' || { echo "FAIL: /assets/uplot.js"; exit 1; }
+curl -fsS "http://127.0.0.1:$port/" >"$work/overview.html"
+grep -q '<h1>Overview</h1>' "$work/overview.html" || { echo "FAIL: dashboard /"; exit 1; }
+curl -fsS "http://127.0.0.1:$port/assets/uplot.js" >"$work/uplot.js"
+grep -q 'uPlot' "$work/uplot.js" || { echo "FAIL: /assets/uplot.js"; exit 1; }
 echo "PASS  dashboard / and /assets/uplot.js (embedded uPlot)"
 kill -TERM "$daemon_pid"
 status=0
