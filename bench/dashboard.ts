@@ -44,7 +44,7 @@ export interface DashboardResult {
 const FIRST_DAY = "2024-01-01";
 
 /** The year, in SQL: the ledger, the rows, revisions, quarantine, poll state. */
-async function generate(db: Database, days: number): Promise<number> {
+export async function generateYear(db: Database, days: number): Promise<number> {
   const last = addDays(FIRST_DAY, days - 1);
   await db.query(
     `INSERT INTO staging.load_ledger (source, report, asset, gas_day, cycle, url, sha256, bytes,
@@ -156,7 +156,7 @@ export async function dashboard(
   try {
     await migrate(db, { schema: "staging" });
     const t0 = performance.now();
-    const rows = await generate(db, days);
+    const rows = await generateYear(db, days);
     const generateSeconds = (performance.now() - t0) / 1000;
     const { config } = await loadConfig({
       env: { DB_SCHEMA: "staging" },
