@@ -88,6 +88,35 @@ Deno.test("serve, and the daemon's dashboard beside /healthz and on dashboard.ad
         assert.equal(await withTimeout(run, { what: "the daemon to stop", timeoutMs: 30_000 }), 0);
       });
     }
+
+    await t.step("an address in use: serve and the daemon exit 1, naming it", async () => {
+      const held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const port = (held.addr as Deno.NetAddr).port;
+      try {
+        for (
+          const [argv, env] of [
+            [["serve", "--addr", `127.0.0.1:${port}`], f.env],
+            [[], { ...f.env, DASHBOARD_ADDR: `127.0.0.1:${port}` }],
+          ] as const
+        ) {
+          const lines: string[] = [];
+          const code = await withTimeout(
+            main([...argv], {
+              ...opts(env, new AbortController().signal, () => {}),
+              logWrite: (l) => lines.push(l),
+            }),
+            { what: `${argv.join(" ") || "the daemon"} to give up`, timeoutMs: 15_000 },
+          );
+          assert.equal(code, 1);
+          assert.ok(
+            lines.some((l) => l.includes(`127.0.0.1:${port}`) && /failed/.test(l)),
+            lines.join("\n"),
+          );
+        }
+      } finally {
+        held.close();
+      }
+    });
   } finally {
     await f.done();
   }

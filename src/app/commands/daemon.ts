@@ -63,14 +63,18 @@ function withDashboard(
   const web = dashboardApp(rt, () => env.clock.now());
   if (where === "health") return { app: besideHealth(health, web) };
   const hp = parseHostPort(where, "dashboard.addr");
-  const dashboard = startHealthServer({
-    app: web,
-    hostname: hp.hostname,
-    port: hp.port,
-    onListen: (a) =>
-      rt.log.info("web.listening", { addr: `${a.hostname}:${a.port}`, url: dashboardUrl(a) }),
-  });
-  return { app: health, dashboard };
+  try {
+    const dashboard = startHealthServer({
+      app: web,
+      hostname: hp.hostname,
+      port: hp.port,
+      onListen: (a) =>
+        rt.log.info("web.listening", { addr: `${a.hostname}:${a.port}`, url: dashboardUrl(a) }),
+    });
+    return { app: health, dashboard };
+  } catch (e) {
+    throw new Error(`dashboard.addr ${where}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 function serveHealth(

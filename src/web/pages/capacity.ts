@@ -263,11 +263,15 @@ ${table(req, d.rows)}
 /** Validate, load and render the page for `url`. */
 export function capacityPage(deps: WebDeps, url: URL): Promise<Html> {
   return readOnly(deps.db, async (q) => {
-    const req = await capacityRequest(deps, url, (sel) => pairZones(q, deps.schema, sel));
+    // The zones are read once: to validate `zone`, and as the filter's choices.
+    let zones: Promise<string[]> | undefined;
+    const zonesOf = (sel: Parameters<typeof pairZones>[2]) =>
+      zones ??= pairZones(q, deps.schema, sel);
+    const req = await capacityRequest(deps, url, zonesOf);
     const data: CapacityData = {
       rows: await pairRows(q, deps.schema, req.sel),
       totals: await zoneTotals(q, deps.schema, req.sel),
-      zones: await pairZones(q, deps.schema, req.sel),
+      zones: await zonesOf(req.sel),
       cycles: await cyclesOfDay(q, deps.schema, req.sel.asset, req.sel.gasDay),
       changes: await biggestChanges(q, deps.schema, req.sel, CHANGES_LIMIT),
     };
