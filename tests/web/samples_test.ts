@@ -35,7 +35,8 @@ Deno.test({
       const { config } = await loadConfig({ env });
       const app = createWebApp(webDeps(config, t.db));
       const s = config.database.schema;
-      const page = await (await app.request(`/capacity?asset=TW&gas_day=${DAY}&cycle=final`)).text();
+      const page = await (await app.request(`/capacity?asset=TW&gas_day=${DAY}&cycle=final`))
+        .text();
 
       const low = await t.db.query<{ loc: string; loc_name: string }>(
         `SELECT loc, loc_name FROM ${s}.operational_capacity
@@ -44,7 +45,9 @@ Deno.test({
       );
       assert.ok(low.length > 0);
       assert.match(page, new RegExp(`<span class="low-count">${low.length}</span>`));
-      const highlighted = [...page.matchAll(/<tr class="low" data-loc="([^"]+)"/g)].map((m) => m[1]);
+      const highlighted = [...page.matchAll(/<tr class="low" data-loc="([^"]+)"/g)].map((m) =>
+        m[1]
+      );
       assert.deepEqual(highlighted.sort(), low.map((r) => r.loc).sort());
 
       const [{ n, top }] = await t.db.query<{ n: number; top: string }>(
