@@ -409,7 +409,7 @@ export async function cyclesOfDay(
   const s = quoteIdent(schema);
   const rows = await q.query<{ name: string }>(
     `SELECT y.name FROM ${s}.cycles y
-     WHERE EXISTS (SELECT 1 FROM ${s}.operational_capacity c
+     WHERE EXISTS (SELECT 1 FROM ${CAPACITY(schema)} c
                    WHERE c.asset = $1 AND c.gas_day = $2::date AND c.cycle = y.name)
      ORDER BY y.ord`,
     [asset, gasDay],
@@ -514,9 +514,8 @@ export async function assetLastDay(
   schema: string,
   asset: string,
 ): Promise<IsoDate | undefined> {
-  const s = quoteIdent(schema);
   const [r] = await q.query<{ day: string | null }>(
-    `SELECT max(gas_day)::text AS day FROM ${s}.operational_capacity WHERE asset = $1`,
+    `SELECT max(c.gas_day)::text AS day FROM ${CAPACITY(schema)} c WHERE c.asset = $1`,
     [asset],
   );
   return r?.day ?? undefined;
