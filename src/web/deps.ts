@@ -1,14 +1,11 @@
 /**
  * What the dashboard needs from the rest of the program, and the pure helpers
- * its pages share (the configured assets and sources, the posting calendar).
+ * its pages share (the configured assets and sources).
  *
  * @module
  */
 import type { Config, SourceConfig } from "../config/schema.ts";
 import type { Database } from "../db/database.ts";
-import type { CycleId } from "../domain/cycles.ts";
-import type { IsoDate } from "../domain/gas_day.ts";
-import { expectedPostingTime } from "../schedule/calendar.ts";
 
 /** The dashboard's settings and services. */
 export interface WebDeps {
@@ -46,9 +43,4 @@ export function assetsOf(deps: Pick<WebDeps, "sources">): string[] {
 /** The configured sources of `asset`. */
 export function sourcesOf(deps: Pick<WebDeps, "sources">, asset: string): string[] {
   return deps.sources.filter((s) => s.asset === asset).map((s) => s.name);
-}
-
-/** The expected posting time of a pair, in the configured zone. */
-export function expectedAt(deps: Pick<WebDeps, "timezone">, day: IsoDate, cycle: CycleId): Date {
-  return expectedPostingTime(day, cycle, { zone: deps.timezone });
 }
