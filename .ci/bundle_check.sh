@@ -7,9 +7,10 @@
 # its grant with one line (exit 2), loads a file from the fake ipost server
 # into PostgreSQL with --once, then runs as a daemon whose /metrics passes
 # promtool, whose `healthcheck` command answers 0, and which stops cleanly on
-# SIGTERM. A permission the binary lacks fails here, not at a user's. The
-# embedded engine cannot run from the bundle (its WASM is not in it): that it
-# says so in one line is checked too.
+# SIGTERM, and which serves the dashboard with its embedded uPlot. A permission
+# the binary lacks fails here, not at a user's. The embedded engine cannot run
+# from the bundle (its WASM is not in it): that it says so in one line is
+# checked too.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
@@ -120,6 +121,12 @@ t = datetime.fromisoformat(due.replace("Z", "+00:00"))
 assert t > datetime.now(timezone.utc), due
 PY
 echo "PASS  /status (next posting from the Temporal calendar: $(grep -o '"due_at":"[^"]*"' "$work/status.json" | head -1))"
+# The dashboard beside the health paths, its chart library served from inside the bundle.
+curl -fsS "http://127.0.0.1:$port/" >"$work/overview.html"
+grep -q '<h1>Overview</h1>' "$work/overview.html" || { echo "FAIL: dashboard /"; exit 1; }
+curl -fsS "http://127.0.0.1:$port/assets/uplot.js" >"$work/uplot.js"
+grep -q 'uPlot' "$work/uplot.js" || { echo "FAIL: /assets/uplot.js"; exit 1; }
+echo "PASS  dashboard / and /assets/uplot.js (embedded uPlot)"
 kill -TERM "$daemon_pid"
 status=0
 wait "$daemon_pid" || status=$?

@@ -17,6 +17,11 @@
  * the embedded one (PGlite) against its own plain COPY, with the time to
  * create and reopen its store, and beside the server's fresh load.
  *
+ * Then the dashboard case (`bench/dashboard.ts`): `BENCH_DASHBOARD_DAYS` days
+ * (default 365: a year of all six cycles of TW, ~630k rows, generated in SQL)
+ * and every page asked `BENCH_DASHBOARD_RUNS` times (default 20) through
+ * `app.request`: median and worst ms per page against 200 ms. 0 days skips it.
+ *
  * Environment: `BENCH_ROWS` (comma-separated sizes, default `10000,1000000`),
  * `BENCH_RUNS` (runs per measurement, median reported, default 3), and the
  * `TEST_PG_*` variables of the tests.
@@ -27,6 +32,7 @@ import { createHash } from "node:crypto";
 import { writeTwFile } from "./generate.ts";
 import { smallFilesReport, type SmallFilesResult } from "./small_files.ts";
 import { versionsReport, type VersionsResult } from "./versions.ts";
+import { dashboardReport, type DashboardResult } from "./dashboard.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { loadFile } from "../src/load/load_file.ts";
 import { findCycle } from "../src/domain/cycles.ts";
@@ -305,10 +311,12 @@ async function orchestrate(): Promise<void> {
   if (smallFiles) { for (const line of smallFilesReport(smallFiles)) console.log(line); }
   const versions = await versionsCase();
   if (versions) { for (const line of versionsReport(versions)) console.log(line); }
+  const dashboard = await dashboardCase();
+  if (dashboard) { for (const line of dashboardReport(dashboard)) console.log(line); }
   await Deno.mkdir(DIR, { recursive: true });
   await Deno.writeTextFile(
     `${DIR}/results.json`,
-    JSON.stringify({ results, smallFiles, versions }, null, 2),
+    JSON.stringify({ results, smallFiles, versions, dashboard }, null, 2),
   );
 }
 
@@ -365,6 +373,28 @@ function serverTargets(results: SizeResult[]): string[] {
       (small.peakRssMb + 50).toFixed(0)
     } ${big.peakRssMb <= small.peakRssMb + 50 ? "PASS" : "MISS"}`,
   ];
+}
+
+/** The dashboard case, in a process of its own under the program's heap bounds. */
+async function dashboardCase(): Promise<DashboardResult | undefined> {
+  const days = Number(Deno.env.get("BENCH_DASHBOARD_DAYS") ?? 365);
+  const runs = Number(Deno.env.get("BENCH_DASHBOARD_RUNS") ?? 20);
+  if (days <= 0) return undefined;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      `--v8-flags=${V8_FLAGS}`,
+      new URL("./dashboard.ts", import.meta.url).pathname,
+      String(days),
+      String(Math.max(runs, 1)),
+      Deno.env.get("BENCH_DASHBOARD_ENGINE") ?? "server",
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error("the dashboard benchmark failed");
+  return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
 /** The versions case, in a process of its own under the program's heap bounds. */

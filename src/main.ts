@@ -33,6 +33,7 @@ import {
   runDbCopyTo,
   runDbServe,
 } from "./app/commands/db.ts";
+import { parseDashboardAddr, runServe } from "./app/commands/serve.ts";
 import { type Clock, systemClock } from "./daemon/clock.ts";
 import { restrictedSources, restrictionFrom } from "./pipeline/selection.ts";
 import { parseBackfillRange, planBackfill } from "./backfill/plan.ts";
@@ -138,6 +139,10 @@ function buildCommand(cli: CliArgs, config: Config, clock: Clock): Command {
     return (env) => runSql(env, request);
   }
   if (cli.command === "db") return dbCommand(cli, config);
+  if (cli.command === "serve") {
+    const addr = parseDashboardAddr(cli.addr);
+    return (env) => runServe(env, addr);
+  }
   const combos = expandParams(cli.params);
   if (cli.command === "backfill") {
     const range = parseBackfillRange(cli);

@@ -15,6 +15,7 @@ export const COMMANDS = [
   "rebuild",
   "sql",
   "db",
+  "serve",
   "healthcheck",
 ] as const;
 
@@ -69,7 +70,7 @@ export interface CliArgs {
   dbAction?: DbAction;
   /** db copy-to: the server's URL. */
   target?: string;
-  /** db serve `--addr`. */
+  /** db serve and serve `--addr`. */
   addr?: string;
 }
 
@@ -84,7 +85,7 @@ const OWNERS: Readonly<Record<string, readonly Command[]>> = {
   "as-of": ["export"],
   format: ["export", "sql"],
   output: ["export"],
-  addr: ["db"],
+  addr: ["db", "serve"],
 };
 
 /** Options of the fetching commands that mean nothing to `export` and `rebuild`. */
@@ -96,6 +97,7 @@ const NOT_FETCHING: Partial<Record<Command, readonly [string, string]>> = {
   rebuild: ["reloads the raw archive", "select with --from, --to"],
   sql: ["reads the database", "the query says what"],
   db: ["works on the database", "see tec-pipeline --help"],
+  serve: ["serves the dashboard", "its pages select what they show"],
 };
 
 /**
@@ -284,6 +286,7 @@ Usage:
   tec-pipeline sql "select ..." [--format table|csv|json]   one read-only query
   tec-pipeline db serve [--addr 127.0.0.1:5433]              the embedded store for psql & co
   tec-pipeline db copy-to postgres://user@host:5432/db       the embedded store into a server
+  tec-pipeline serve [--addr 127.0.0.1:8080]                 the capacity dashboard (read-only)
   tec-pipeline healthcheck                                  exit 0 if /healthz answers
 
 Parameters (--params):

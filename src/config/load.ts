@@ -27,6 +27,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = Object.freeze({
   LOG_FORMAT: "log.format",
   DATA_DIR: "data_dir",
   HEALTH_ADDR: "health.addr",
+  DASHBOARD_ADDR: "dashboard.addr",
   API_URL: "sources[*].base_url",
 });
 

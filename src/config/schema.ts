@@ -140,6 +140,20 @@ export interface Config {
   daemon: DaemonConfig;
   /** Health endpoint. */
   health: { addr: string };
+  /** The capacity dashboard (`tec-pipeline serve`, and the daemon). */
+  dashboard: DashboardConfig;
+}
+
+/** The capacity dashboard's settings. */
+export interface DashboardConfig {
+  /**
+   * Where the daemon serves the dashboard: `health` (the default) mounts it on
+   * the health address beside `/healthz`; `off` serves none; a `host:port`
+   * serves it there. `tec-pipeline serve --addr` does not read it.
+   */
+  addr: string;
+  /** Locations whose OAC is under this share of OPC are highlighted (0..1; default 0.05). */
+  lowOacShare: number;
 }
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -335,6 +349,18 @@ function readHealth(top: Reader): Config["health"] {
   return { addr };
 }
 
+function readDashboard(top: Reader): DashboardConfig {
+  const d = top.child("dashboard");
+  const addr = d.string("addr", "health");
+  if (addr !== "health" && addr !== "off") {
+    const problem = hostPortProblem(addr);
+    if (problem) d.fail("addr", `expected health, off or host:port: ${problem}`);
+  }
+  const lowOacShare = d.number("low_oac_share", 0.05, 0, 1);
+  d.rejectUnknown();
+  return { addr, lowOacShare };
+}
+
 /**
  * Validate an untyped document (parsed YAML, after environment overrides) into
  * a {@linkcode Config}.
@@ -354,9 +380,10 @@ export function buildConfig(doc: unknown, origin: string): Config {
   const sources = readSources(top, problems);
   const daemon = readDaemon(top, zone, sources);
   const health = readHealth(top);
+  const dashboard = readDashboard(top);
   top.rejectUnknown();
 
   // A bad zone was recorded as a problem, so past this line `zone` is set.
   if (problems.length > 0 || zone === undefined) throw new ConfigError(origin, problems);
-  return { database, dataDir, log, timezone: zone, http, sources, daemon, health };
+  return { database, dataDir, log, timezone: zone, http, sources, daemon, health, dashboard };
 }

@@ -34,6 +34,14 @@ export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 const ALLOWED_METHODS = "GET, HEAD";
 
+/** The paths this app answers (anything else is 404 here; the daemon sends the rest elsewhere). */
+export const HEALTH_PATHS: readonly string[] = Object.freeze([
+  "/healthz",
+  "/readyz",
+  "/metrics",
+  "/status",
+]);
+
 /**
  * Baseline scrubbing that is always applied: passwords in URL userinfo
  * (`postgres://user:secret@host`) and `password=`/`token=`-style pairs, the
@@ -96,7 +104,7 @@ export function createHealthApp(deps: HealthDeps): Hono {
   const unavailable = (c: Context, reason: string) =>
     c.json({ status: "unavailable", reason: redact(reason) }, 503);
 
-  const routes: Record<string, Handler> = {
+  const routes: Record<(typeof HEALTH_PATHS)[number], Handler> = {
     "/healthz": (c) => {
       let alive: boolean;
       try {

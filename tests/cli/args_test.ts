@@ -80,7 +80,7 @@ Deno.test("unknown options and bad usage are UsageErrors naming the option", () 
   assert.equal(
     usageError(["deploy"]).message,
     'unknown command "deploy" (expected one of run, backfill, export, rebuild, sql, db, ' +
-      "healthcheck)",
+      "serve, healthcheck)",
   );
   assert.equal(usageError(["run", "extra"]).message, 'unexpected argument "extra"');
 });
@@ -165,7 +165,14 @@ Deno.test("sql takes one query and --format; db takes serve [--addr] or copy-to 
   assert.equal(usageError(["db"]).message, "db: expected serve or copy-to, got nothing");
   assert.equal(usageError(["db", "drop"]).message, 'db: expected serve or copy-to, got "drop"');
   assert.match(usageError(["db", "copy-to"]).message, /^db copy-to: expected the server's URL/);
-  assert.equal(usageError(["--addr", "x"]).message, "--addr belongs to the db command");
+  assert.equal(
+    usageError(["--addr", "x"]).message,
+    "--addr belongs to the db and serve commands",
+  );
+  const w = parseCli(["serve", "--addr", "127.0.0.1:0"]);
+  assert.deepEqual([w.command, w.addr], ["serve", "127.0.0.1:0"]);
+  assert.equal(usageError(["serve", "extra"]).message, 'unexpected argument "extra"');
+  assert.match(usageError(["serve", "--once"]).message, /^serve serves the dashboard: --once/);
   assert.equal(usageError(["run", "extra"]).message, 'unexpected argument "extra"');
 });
 

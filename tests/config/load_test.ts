@@ -93,6 +93,7 @@ const EXPECTED_DEFAULTS = {
     claimLeaseSeconds: 90,
   },
   health: { addr: "127.0.0.1:8080" },
+  dashboard: { addr: "health", lowOacShare: 0.05 },
 };
 
 // ---------------------------------------------------------------------------
@@ -465,6 +466,7 @@ Deno.test("a password in the file is a secret too", async () => {
 Deno.test("ENV_OVERRIDES lists the old system's variables and the new ones", () => {
   assert.deepEqual(Object.keys(ENV_OVERRIDES).sort(), [
     "API_URL",
+    "DASHBOARD_ADDR",
     "DATABASE_URL",
     "DATA_DIR",
     "DB_EMBEDDED_DIR",
@@ -613,4 +615,22 @@ Deno.test("ConfigError.lines: one self-contained line per problem", async () => 
 Deno.test("ConfigError.lines: a line break inside a message becomes a space", () => {
   const e = new ConfigError("c.yaml", [{ key: "k", message: "first\n  second\r\nthird" }]);
   assert.deepEqual(e.lines(), ["c.yaml: k: first second third"]);
+});
+
+Deno.test("dashboard: addr is health, off or host:port; low_oac_share a share from 0 to 1", async () => {
+  const bad = await configError(
+    `${MINIMAL}\ndashboard:\n  addr: "nowhere"\n  low_oac_share: 5\n`,
+    {},
+  );
+  assert.deepEqual(bad.problems.map((p) => p.key), ["dashboard.addr", "dashboard.low_oac_share"]);
+  assert.match(bad.problems[0].message, /^expected health, off or host:port/);
+  const env = await configError(MINIMAL, { DASHBOARD_ADDR: "127.0.0.1:99999" });
+  assert.equal(env.problems[0].key, "dashboard.addr (from environment DASHBOARD_ADDR)");
+  for (const addr of ["health", "off", "127.0.0.1:9091"]) {
+    const { config } = await loadConfig({
+      path: "x.yaml",
+      readTextFile: () => Promise.resolve(`${MINIMAL}\ndashboard:\n  addr: "${addr}"\n`),
+    });
+    assert.equal(config.dashboard.addr, addr);
+  }
 });

@@ -22,7 +22,13 @@ import { restrictedSources, type Restriction } from "../../pipeline/selection.ts
 import { calendarOptions, windowStart } from "../../daemon/sweep.ts";
 import { nextDueAt } from "../../schedule/calendar.ts";
 import { createHealthApp } from "../../health/app.ts";
-import { type HealthServer, parseHostPort, startHealthServer } from "../../health/server.ts";
+import {
+  type FetchApp,
+  type HealthServer,
+  parseHostPort,
+  startHealthServer,
+} from "../../health/server.ts";
+import { besideHealth, dashboardApp, dashboardUrl } from "./serve.ts";
 import type { PipelineMetrics } from "../../metrics/pipeline_metrics.ts";
 import { createMetrics } from "../../metrics/metrics.ts";
 import { statusCounts } from "../../daemon/poll_state.ts";
@@ -38,7 +44,37 @@ export function isAlive(status: DaemonStatus, now: Date, startedAt: Date): boole
 
 interface Served {
   server: HealthServer;
+  /** The dashboard's own server, when `dashboard.addr` names an address. */
+  dashboard?: HealthServer;
   metrics: PipelineMetrics;
+}
+
+/**
+ * The dashboard as `dashboard.addr` says: on the health address (the app
+ * answers beside the health paths), on an address of its own, or not at all.
+ */
+function withDashboard(
+  env: CommandEnv,
+  rt: Runtime,
+  health: FetchApp,
+): { app: FetchApp; dashboard?: HealthServer } {
+  const where = rt.config.dashboard.addr;
+  if (where === "off") return { app: health };
+  const web = dashboardApp(rt, () => env.clock.now());
+  if (where === "health") return { app: besideHealth(health, web) };
+  const hp = parseHostPort(where, "dashboard.addr");
+  try {
+    const dashboard = startHealthServer({
+      app: web,
+      hostname: hp.hostname,
+      port: hp.port,
+      onListen: (a) =>
+        rt.log.info("web.listening", { addr: `${a.hostname}:${a.port}`, url: dashboardUrl(a) }),
+    });
+    return { app: health, dashboard };
+  } catch (e) {
+    throw new Error(`dashboard.addr ${where}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 function serveHealth(
@@ -73,16 +109,26 @@ function serveHealth(
     redact: (t) => log.redact(t),
   });
   const hp = parseHostPort(config.health.addr, "health.addr");
-  const server = startHealthServer({
-    app,
-    hostname: hp.hostname,
-    port: hp.port,
-    onListen: (addr) => {
-      log.info("health.listening", { addr: `${addr.hostname}:${addr.port}` });
-      env.onHealth?.(addr);
-    },
-  });
-  return { server, metrics: metrics.pipeline };
+  const { app: served, dashboard } = withDashboard(env, rt, app);
+  let server: HealthServer;
+  try {
+    server = startHealthServer({
+      app: served,
+      hostname: hp.hostname,
+      port: hp.port,
+      onListen: (addr) => {
+        log.info("health.listening", {
+          addr: `${addr.hostname}:${addr.port}`,
+          dashboard: config.dashboard.addr === "health" ? dashboardUrl(addr) : undefined,
+        });
+        env.onHealth?.(addr);
+      },
+    });
+  } catch (e) {
+    void dashboard?.shutdown();
+    throw e;
+  }
+  return { server, dashboard, metrics: metrics.pipeline };
 }
 
 /** Migrate, retrying with back-off until the database answers or a stop request comes. */
@@ -170,6 +216,7 @@ export async function runDaemonCommand(env: CommandEnv, o: DaemonCommandOptions)
   } finally {
     shutdown.dispose();
     await served.server.shutdown();
+    await served.dashboard?.shutdown();
     await rt.close().catch(() => {});
   }
   env.log.info("shutdown.done", {});
