@@ -62,6 +62,44 @@ export interface FakeIpostOptions {
 export const TW_HEADER =
   '"Loc","Loc Zn","Loc Name","Loc Purp Desc","Loc/QTI","Flow Ind","DC","OPC","TSQ","OAC","IT","Auth Overrun Ind","Nom Cap Exceed Ind","All Qty Avail","Qty Reason"\r\n';
 
+/** The messenger family's documented header (21 columns), padded as its cells are. */
+export const MESSENGER_HEADER = [
+  "Loc     ",
+  "Loc Name",
+  "Loc Purp Desc",
+  "Loc/QTI",
+  "DC",
+  "OPC",
+  "TSQ",
+  "OAC",
+  "Loc Zn  ",
+  "IT",
+  "Flow Ind",
+  "State",
+  "County",
+  "Operator",
+  "OBA",
+  "G/T",
+  "Miles",
+  "EGM",
+  "Flw Cntl",
+  "All Qty Avail",
+  "Qty Reason",
+].map((h) => `"${h}"`).join(",") + "\r\n";
+
+/** The messenger family's path (no asset in it: the query names it). */
+const MESSENGER_PATH = "/ipost/capacity/operationally-available-by-location";
+
+/** `cycleDesc` names to codes, as the messenger family spells them. */
+const CYCLE_NAMES: Record<string, number> = {
+  "Timely": 0,
+  "Evening": 1,
+  "Intraday 1": 3,
+  "Intraday 2": 4,
+  "Intraday 3": 7,
+  "Final": 5,
+};
+
 const EXPECTED_FIXED: Record<string, string> = { f: "csv", extension: "csv" };
 
 /** Key of a pair: `TW|2024-01-17|0`. */
@@ -117,21 +155,36 @@ export function startFakeIpost(o: FakeIpostOptions = {}): FakeIpost {
       seen.status = 400;
       return new Response(`bad request: ${why}`, { status: 400 });
     };
-    if (!m) return bad(`unknown path ${u.pathname}`);
+    const messenger = u.pathname === MESSENGER_PATH;
+    if (!m && !messenger) return bad(`unknown path ${u.pathname}`);
     for (const [k, v] of Object.entries(EXPECTED_FIXED)) {
       if (query[k] !== v) return bad(`${k} must be ${v}`);
     }
-    if (query.asset !== m[1]) return bad(`asset must be the bare code ${m[1]}, got ${query.asset}`);
+    const asset = m ? m[1] : query.asset ?? "";
+    if (m && query.asset !== m[1]) {
+      return bad(`asset must be the bare code ${m[1]}, got ${query.asset}`);
+    }
+    if (!/^[A-Z0-9]+$/.test(asset)) return bad(`asset must be a bare code, got ${query.asset}`);
     const us = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(query.gasDay ?? "");
     if (!us) return bad(`gasDay must be MM/DD/YYYY, got ${query.gasDay}`);
     if (!/[?&]gasDay=\d{2}%2F\d{2}%2F\d{4}(&|$)/.test(u.search)) {
       return bad("gasDay must be URL-encoded");
     }
-    if (!/^[013457]$/.test(query.cycle ?? "")) return bad(`unknown cycle ${query.cycle}`);
-    if (!query.searchType) return bad("searchType missing");
+    let code: number;
+    if (messenger) {
+      const c = CYCLE_NAMES[query.cycleDesc ?? ""];
+      if (c === undefined) return bad(`unknown cycleDesc ${query.cycleDesc}`);
+      if (/[?&]cycleDesc=[^&]*\+/.test(u.search)) return bad("cycleDesc spaces must be %20");
+      if (query.pointCd !== "" || query.name !== "") return bad("pointCd= and name= expected");
+      code = c;
+    } else {
+      if (!/^[013457]$/.test(query.cycle ?? "")) return bad(`unknown cycle ${query.cycle}`);
+      if (!query.searchType) return bad("searchType missing");
+      code = Number(query.cycle);
+    }
     const gasDay = `${us[3]}-${us[1]}-${us[2]}`;
     if (toIpostDate(gasDay) !== query.gasDay) return bad("gasDay round trip");
-    seen.key = pairKey(m[1], gasDay, Number(query.cycle));
+    seen.key = pairKey(asset, gasDay, code);
     // A script for `KEY|<searchType>` answers that search type only (two sources of one asset).
     const s = scripts.get(`${seen.key}|${query.searchType}`) ?? scripts.get(seen.key);
     let reply = fallback(seen.key);
@@ -142,7 +195,8 @@ export function startFakeIpost(o: FakeIpostOptions = {}): FakeIpost {
       s.used++;
     }
     await o.beforeAnswer?.(seen);
-    const res = await answer(reply, hanging, () => (seen.doneAt = Date.now()));
+    const header = messenger ? MESSENGER_HEADER : TW_HEADER;
+    const res = await answer(reply, hanging, () => (seen.doneAt = Date.now()), header);
     seen.status = res.status;
     return res;
   };
@@ -190,6 +244,7 @@ async function answer(
   reply: FakeReply,
   hanging: Set<AbortController>,
   onDone: () => void,
+  header: string,
 ): Promise<Response> {
   const csv = (body: BodyInit, type = "text/csv") =>
     new Response(body, {
@@ -259,7 +314,7 @@ async function answer(
     case "empty":
       return csv("");
     case "header_only":
-      return csv(TW_HEADER);
+      return csv(header);
     case "garbage":
       return csv(
         "\u00a7\u00a7 lorem ipsum dolor sit amet; 42 ;;\nnot,a,report\n",
