@@ -18,6 +18,9 @@ import { LOG_LEVELS, type LogLevel } from "../log/levels.ts";
 export { LOG_LEVELS, type LogLevel };
 
 import { findReport, reportIds } from "../reports/all.ts";
+import { CYCLE_ENCODINGS, type CycleEncoding } from "../reports/report.ts";
+import { findPreset, PIPELINE_PRESETS, type PipelinePreset } from "./presets.ts";
+import { nearest } from "./nearest.ts";
 
 /** Where the data lives: a PostgreSQL server, or the embedded one (PGlite) under `data_dir`. */
 export type DatabaseEngine = "server" | "embedded";
@@ -80,6 +83,11 @@ export interface HttpConfig {
 
 /** One report of one pipeline to poll and load. */
 export interface SourceConfig {
+  /**
+   * The known pipeline (`sources[].pipeline`, e.g. `PEPL`) whose preset gave
+   * the defaults of the other keys (see `presets.ts`); absent without one.
+   */
+  pipeline?: string;
   /** Unique name, used in logs and the ledger. */
   name: string;
   /** Asset (pipeline) code sent as `asset=`, e.g. `TW`. */
@@ -94,6 +102,11 @@ export interface SourceConfig {
   cycles: CycleId[];
   /** Further request parameters, sent as given. */
   params: Record<string, string>;
+  /**
+   * `cycle=<code>` or `cycleDesc=<name>` (`sources[].cycle_encoding`);
+   * absent: the report's own.
+   */
+  cycleEncoding?: CycleEncoding;
   /** Whether the source is polled at all. */
   enabled: boolean;
 }
@@ -239,41 +252,85 @@ function readCycles(s: Reader): CycleId[] {
   return cycles;
 }
 
+/** `pipeline`: the preset it names, if any (a name it does not know is a problem). */
+function readPreset(s: Reader): PipelinePreset | undefined {
+  const name = s.optionalString("pipeline");
+  if (name === undefined) return undefined;
+  const preset = findPreset(name);
+  if (!preset) {
+    const names = PIPELINE_PRESETS.map((p) => p.pipeline);
+    const near = nearest(name.toUpperCase(), names);
+    s.fail(
+      "pipeline",
+      `unknown pipeline ${show(name)}${near ? `; did you mean ${near}?` : ""} ` +
+        `(known: ${names.join(", ")}; or leave it out and give asset, base_url and report)`,
+    );
+  }
+  return preset;
+}
+
 function readSource(s: Reader, i: number, before: readonly SourceConfig[]): SourceConfig {
+  const preset = readPreset(s);
   const cycles = readCycles(s);
   const src: SourceConfig = {
-    name: s.string("name", `source${i + 1}`, { pattern: /^[A-Za-z0-9_.-]{1,64}$/ }),
-    asset: s.string("asset", "", {
+    name: s.string("name", preset?.pipeline.toLowerCase() ?? `source${i + 1}`, {
+      pattern: /^[A-Za-z0-9_.-]{1,64}$/,
+    }),
+    asset: s.string("asset", preset?.asset ?? "", {
       pattern: ASSET,
       expected: "an upper-case asset code such as TW",
     }),
-    baseUrl: s.string("base_url", "", {
+    baseUrl: s.string("base_url", preset?.baseUrl ?? "", {
       pattern: URL_BASE,
       expected: "an http(s) URL with host and no path, e.g. https://twtransfer.energytransfer.com",
     }).replace(/\/$/, ""),
-    report: s.oneOf("report", "operationally-available", reportIds()),
+    report: s.oneOf("report", preset?.report ?? "operationally-available", reportIds()),
     searchType: s.string("search_type", "ALL", {
       pattern: /^[A-Z]{1,10}$/,
       expected: "ALL or NOM",
     }),
     cycles,
-    params: s.stringMap("params"),
+    // Given, params replace the preset's (so one can be left out); absent, the preset's apply.
+    params: s.raw("params") === undefined ? { ...preset?.params } : s.stringMap("params"),
     enabled: s.bool("enabled", true),
   };
-  if (s.raw("asset") === undefined) s.fail("asset", "required: the pipeline's asset code, e.g. TW");
+  if (preset) src.pipeline = preset.pipeline;
+  const encoding = s.raw("cycle_encoding") === undefined
+    ? preset?.cycleEncoding
+    : s.oneOf("cycle_encoding", "code", CYCLE_ENCODINGS);
+  if (encoding !== undefined) src.cycleEncoding = encoding;
+  checkSource(s, src, preset, before);
+  s.rejectUnknown();
+  return src;
+}
+
+/** What one source's keys cannot say alone: required keys, reserved params, a repeated name. */
+function checkSource(
+  s: Reader,
+  src: SourceConfig,
+  preset: PipelinePreset | undefined,
+  before: readonly SourceConfig[],
+): void {
+  const hint = "; or name a known pipeline, e.g. pipeline: TW";
+  // An unknown pipeline is reported once, under its own key, not again as missing keys.
+  const named = preset !== undefined || s.raw("pipeline") !== undefined;
+  if (!named && s.raw("asset") === undefined) {
+    s.fail("asset", `required: the pipeline's asset code, e.g. TW${hint}`);
+  }
   for (const k of Object.keys(src.params)) {
     if (findReport(src.report)?.reservedParams.includes(k)) {
       s.fail(`params.${k}`, "set by the program for each request; remove it from params");
     }
   }
-  if (s.raw("base_url") === undefined) {
-    s.fail("base_url", "required: the ipost site, e.g. https://twtransfer.energytransfer.com");
+  if (!named && s.raw("base_url") === undefined) {
+    s.fail(
+      "base_url",
+      `required: the ipost site, e.g. https://twtransfer.energytransfer.com${hint}`,
+    );
   }
   if (before.some((o) => o.name === src.name)) {
     s.fail("name", `duplicate source name ${show(src.name)}`);
   }
-  s.rejectUnknown();
-  return src;
 }
 
 function readSources(top: Reader, problems: Problem[]): SourceConfig[] {

@@ -191,8 +191,8 @@ Deno.test("messenger: a run loads PEPL into messenger_capacity and the capacity 
     const path = `${dir}/config.yaml`;
     await Deno.writeTextFile(
       path,
-      `sources:\n  - name: pepl\n    asset: PEPL\n    base_url: ${fake.url}\n` +
-        `    report: operationally-available-by-location\n` +
+      // The preset gives asset, report and cycle encoding; the site is the fake.
+      `sources:\n  - pipeline: PEPL\n    base_url: ${fake.url}\n` +
         `daemon:\n  requests_per_minute: 6000\n`,
     );
     const env = programEnv({ apiUrl: fake.url, db: t.config, dataDir: dir });
