@@ -26,6 +26,7 @@ export function metricsObserver(
         m.rowsQuarantined.inc({ asset }, o.counts.quarantined);
         m.rowsDeleted.inc({ asset, cycle }, o.counts.deleted);
       }
+      if (o.sameBytes) m.parametersIgnored.inc({ source: job.source.name });
       if (o.status === "loaded" || o.status === "unchanged") {
         m.lastSuccessTimestamp.set({ asset, cycle }, now().getTime() / 1000);
       }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Database } from "../db/database.ts";
-import { lastFailure, latestLoads } from "../load/ledger.ts";
+import { lastFailure, latestLoads, parametersIgnored } from "../load/ledger.ts";
 import { nextChecks } from "../daemon/poll_state.ts";
 import { isMigrated } from "../db/migrate.ts";
 import type { DaemonStatus } from "../daemon/daemon.ts";
@@ -48,6 +48,8 @@ async function fromDatabase(o: StatusOptions): Promise<Record<string, unknown>> 
       latest_loads: await latestLoads(o.db, o.schema),
       next_checks: await nextChecks(o.db, { schema: o.schema, fromDay: o.windowStart }),
       last_failed_load: (await lastFailure(o.db, o.schema)) ?? null,
+      // Sources whose site answered different (gas day, cycle) requests with the same bytes.
+      parameters_ignored: await parametersIgnored(o.db, o.schema),
     };
   } catch (e) {
     return { database: { ok: false, error: (e as Error).message } };

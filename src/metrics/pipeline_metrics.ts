@@ -58,6 +58,12 @@ export interface PipelineMetrics {
   readonly rowsDeleted: Counter<"asset" | "cycle">;
   /** `tec_last_success_timestamp_seconds{asset,cycle}`: unix time of the last successful load. */
   readonly lastSuccessTimestamp: Gauge<"asset" | "cycle">;
+  /**
+   * `tec_parameters_ignored_total{source}`: versions loaded whose bytes equal
+   * another (gas day, cycle) of the same source's (the site may have ignored
+   * the parameters).
+   */
+  readonly parametersIgnored: Counter<"source">;
 }
 
 /**
@@ -115,6 +121,13 @@ export function createPipelineMetrics(registry: Registry): PipelineMetrics {
       name: "tec_last_success_timestamp_seconds",
       help: "Unix time of the last successful load in seconds.",
       labelNames: ["asset", "cycle"] as const,
+      registers,
+    }),
+    parametersIgnored: new Counter({
+      name: "tec_parameters_ignored_total",
+      help: "Files loaded whose bytes equal another gas day or cycle's of the same source " +
+        "(the site may have ignored the parameters).",
+      labelNames: ["source"] as const,
       registers,
     }),
   };

@@ -19,7 +19,7 @@ import { fetchToArchive } from "../source/fetcher.ts";
 import { LoadError, loadFile, type LoadOutcome } from "../load/load_file.ts";
 import type { Report } from "../reports/report.ts";
 import { reportFor } from "../reports/all.ts";
-import type { LoadCounts } from "../load/ledger.ts";
+import type { LoadCounts, SameBytes } from "../load/ledger.ts";
 import type { FailureJournal } from "../load/failure_journal.ts";
 
 /** Hooks for metrics; every member optional. */
@@ -96,6 +96,11 @@ export interface PairOutcome {
   seconds: number;
   /** Time spent in the database load, in seconds (when a load ran). */
   loadSeconds?: number;
+  /**
+   * Loaded, but another (gas day, cycle) of the source had these very bytes:
+   * the site may have ignored the parameters (see `sameBytesElsewhere`).
+   */
+  sameBytes?: SameBytes;
   /**
    * Whether a failure is worth retrying soon; false when its error is a
    * `TerminalError` (a permanent HTTP refusal, an oversize body, a file whose
@@ -320,6 +325,7 @@ function outcomeOf(r: LoadOutcome, c: LoadedContext): PairOutcome {
         loadId: r.loadId,
         counts: r.counts,
         loadSeconds: c.loadSeconds,
+        ...(r.sameBytes && { sameBytes: r.sameBytes }),
       };
     case "unchanged":
       log.info("load.unchanged", { load_id: r.loadId, duration_ms: Math.round(seconds * 1000) });
@@ -355,6 +361,17 @@ function logLoaded(r: Extract<LoadOutcome, { status: "loaded" }>, c: LoadedConte
   });
   if (r.counts.quarantined > 0) {
     log.warn("load.quarantined", { load_id: r.loadId, rows: r.counts.quarantined });
+  }
+  if (r.sameBytes) {
+    // Said once per version: a re-check of the same bytes is "unchanged" and silent.
+    log.warn("load.parameters_ignored", {
+      load_id: r.loadId,
+      same_as_load_id: r.sameBytes.loadId,
+      same_as_gas_day: r.sameBytes.gasDay,
+      same_as_cycle: r.sameBytes.cycle,
+      reason: "another gas day or cycle of this source returned the same bytes: the site may " +
+        "have ignored the parameters; these rows may be stamped with a day or cycle they are not",
+    });
   }
 }
 
