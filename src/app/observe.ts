@@ -16,6 +16,9 @@ export function metricsObserver(
       m.fetchRequests.inc({ asset, outcome });
       m.fetchDuration.observe({ asset }, seconds);
     },
+    firstSeen(job, seconds) {
+      m.postingLatency.observe({ source: job.source.name, cycle: job.cycle.label }, seconds);
+    },
     outcome(job, o) {
       const asset = job.source.asset;
       const cycle = job.cycle.label;

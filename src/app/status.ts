@@ -6,7 +6,7 @@
  */
 import type { Database } from "../db/database.ts";
 import { lastFailure, latestLoads, parametersIgnored } from "../load/ledger.ts";
-import { nextChecks } from "../daemon/poll_state.ts";
+import { nextChecks, postingLatency } from "../daemon/poll_state.ts";
 import { isMigrated } from "../db/migrate.ts";
 import type { DaemonStatus } from "../daemon/daemon.ts";
 import type { ReadyResult } from "../health/app.ts";
@@ -39,6 +39,8 @@ export interface StatusOptions {
   nextPostings?: { source: string; due_at?: string }[];
   /** First gas day of the polling window: older pairs are not listed. */
   windowStart?: string;
+  /** The daemon's clock. @default the system clock */
+  now?: () => Date;
 }
 
 /** What the database says, or why it could not say it. */
@@ -50,6 +52,12 @@ async function fromDatabase(o: StatusOptions): Promise<Record<string, unknown>> 
       last_failed_load: (await lastFailure(o.db, o.schema)) ?? null,
       // Sources whose site answered different (gas day, cycle) requests with the same bytes.
       parameters_ignored: await parametersIgnored(o.db, o.schema),
+      // Per source: how long after the nominal posting time the window's files landed.
+      posting_latency: await postingLatency(o.db, {
+        schema: o.schema,
+        fromDay: o.windowStart,
+        now: o.now?.() ?? new Date(),
+      }),
     };
   } catch (e) {
     return { database: { ok: false, error: (e as Error).message } };

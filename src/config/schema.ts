@@ -11,7 +11,11 @@ import { timeZoneProblem } from "../domain/gas_day.ts";
 import { hostPortProblem } from "./host_port.ts";
 import { Secret } from "./secret.ts";
 import { cronProblem } from "../schedule/cron.ts";
-import { validateCalendarOptions } from "../schedule/calendar.ts";
+import {
+  DEFAULT_POSTING_TIMES,
+  type PostingTime,
+  validateCalendarOptions,
+} from "../schedule/calendar.ts";
 import { ConfigError, type Problem, Reader, show } from "./validate.ts";
 
 import { LOG_LEVELS, type LogLevel } from "../log/levels.ts";
@@ -107,6 +111,12 @@ export interface SourceConfig {
    * absent: the report's own.
    */
   cycleEncoding?: CycleEncoding;
+  /**
+   * When this source's postings are expected, per cycle, where they differ
+   * from the NAESB times (`sources[].posting_times`); the daemon probes from
+   * then on.
+   */
+  postingTimes?: Partial<Record<CycleId, PostingTime>>;
   /** Whether the source is polled at all. */
   enabled: boolean;
 }
@@ -117,8 +127,12 @@ export interface DaemonConfig {
   schedule: string;
   /** Gas days of history kept in the polling window. */
   historyDays: number;
-  /** Minutes after an expected posting time before a cycle is due. */
+  /** Minutes after an expected posting time before a cycle is due (0: probe from the posting time). */
   graceMinutes: number;
+  /** Re-probe delay of a pair not posted yet during its first {@linkcode fastProbeMinutes} after its posting time. */
+  fastProbeSeconds: number;
+  /** How long after a posting time the fast re-probes last (0: none; the back-off starts at once). */
+  fastProbeMinutes: number;
   /** First re-probe delay for a cycle that is not posted yet. */
   probeInitialSeconds: number;
   /** Largest re-probe delay. */
@@ -252,6 +266,38 @@ function readCycles(s: Reader): CycleId[] {
   return cycles;
 }
 
+const POSTING_TIME = /^(?:([+-]\d)d\s+)?([01]?\d|2[0-3]):([0-5]\d)$/;
+
+/**
+ * `posting_times`: cycle id to a local time, `"17:30"` (on the cycle's usual
+ * day: the day before for Timely and Evening, the day after for Final) or
+ * `"-1d 17:30"` / `"+1d 08:00"` (days from the gas day's date).
+ */
+function readPostingTimes(s: Reader): Partial<Record<CycleId, PostingTime>> | undefined {
+  if (s.raw("posting_times") === undefined) return undefined;
+  const out: Partial<Record<CycleId, PostingTime>> = {};
+  for (const [k, v] of Object.entries(s.stringMap("posting_times"))) {
+    const cycle = findCycle(k);
+    const m = POSTING_TIME.exec(v.trim());
+    if (!cycle) {
+      s.fail(`posting_times.${k}`, `not a cycle (${CYCLES.map((x) => x.id).join(", ")})`);
+    } else if (out[cycle.id]) {
+      s.fail(`posting_times.${k}`, `cycle ${cycle.id} is given twice`);
+    } else if (!m) {
+      s.fail(
+        `posting_times.${k}`,
+        `expected a local time HH:MM, optionally after a day offset (-1d 17:30), got ${show(v)}`,
+      );
+    } else {
+      const dayOffset = m[1] === undefined
+        ? DEFAULT_POSTING_TIMES[cycle.id].dayOffset
+        : Number(m[1]);
+      out[cycle.id] = { dayOffset, hour: Number(m[2]), minute: Number(m[3]) };
+    }
+  }
+  return out;
+}
+
 /** `pipeline`: the preset it names, if any (a name it does not know is a problem). */
 function readPreset(s: Reader): PipelinePreset | undefined {
   const name = s.optionalString("pipeline");
@@ -295,6 +341,8 @@ function readSource(s: Reader, i: number, before: readonly SourceConfig[]): Sour
     enabled: s.bool("enabled", true),
   };
   if (preset) src.pipeline = preset.pipeline;
+  const postingTimes = readPostingTimes(s);
+  if (postingTimes !== undefined) src.postingTimes = postingTimes;
   const encoding = s.raw("cycle_encoding") === undefined
     ? preset?.cycleEncoding
     : s.oneOf("cycle_encoding", "code", CYCLE_ENCODINGS);
@@ -349,7 +397,9 @@ function readDaemon(top: Reader, zone: string | undefined, sources: SourceConfig
   const daemon: DaemonConfig = {
     schedule: d.string("schedule", "*/5 * * * *"),
     historyDays: d.int("history_days", 3, 0, 366),
-    graceMinutes: d.int("grace_minutes", 15, 0, 24 * 60),
+    graceMinutes: d.int("grace_minutes", 0, 0, 24 * 60),
+    fastProbeSeconds: d.int("fast_probe_seconds", 60, 1, 3600),
+    fastProbeMinutes: d.int("fast_probe_minutes", 30, 0, 24 * 60),
     probeInitialSeconds: d.int("probe_initial_seconds", 60, 1, 86_400),
     probeMaxSeconds: d.int("probe_max_seconds", 900, 1, 86_400),
     recheckMinutes: d.int("recheck_minutes", 60, 1, 7 * 24 * 60),
@@ -372,11 +422,15 @@ function readDaemon(top: Reader, zone: string | undefined, sources: SourceConfig
     // A polled cycle the window can never reach (Final with history_days 0)
     // would fail every sweep; say so now, naming the source.
     const cal = { zone, historyDays: daemon.historyDays, graceMinutes: daemon.graceMinutes };
-    for (const src of sources) {
-      for (const p of validateCalendarOptions({ ...cal, cycles: src.cycles })) {
-        d.fail("history_days", `${p} (source ${src.name})`);
+    sources.forEach((src, i) => {
+      const opts = { ...cal, cycles: src.cycles, postingTimes: src.postingTimes };
+      for (const p of validateCalendarOptions(opts)) {
+        // A source's own posting time is reported under its key, the window under history_days.
+        const own = /^postingTimes\.(\w+): (.*)$/.exec(p);
+        if (own) top.fail(`sources[${i}].posting_times.${own[1]}`, own[2]);
+        else d.fail("history_days", `${p} (source ${src.name})`);
       }
-    }
+    });
   }
   return daemon;
 }

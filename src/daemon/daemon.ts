@@ -45,7 +45,7 @@ export async function nextWake(s: SweepContext): Promise<{ at: Date; reason: str
   let at = tick;
   let reason = "schedule";
   for (const { source, cycles } of restrictedSources(ctx.config.sources, s.restrict)) {
-    const due = nextDueAt(now, calendarOptions(ctx, cycles));
+    const due = nextDueAt(now, calendarOptions(ctx, cycles, source));
     if (due && due < at) [at, reason] = [due, "posting due"];
     const check = await earliestNextCheck(ctx.db, {
       schema: ctx.config.database.schema,

@@ -25,6 +25,10 @@ export interface Claimed {
   status: PollStatus;
   /** Consecutive looks without data so far. */
   attempts: number;
+  /** When the pair was first looked at. */
+  firstCheckedAt: Date;
+  /** When the daemon first found data for it (`null` until then). */
+  firstSeenAt: Date | null;
 }
 
 /** Options for {@linkcode claimDue}. */
@@ -37,8 +41,8 @@ export interface ClaimOptions {
   report: string;
   /** Asset code. */
   asset: string;
-  /** Candidate pairs (due by the calendar). */
-  pairs: readonly { gasDay: IsoDate; cycle: string }[];
+  /** Candidate pairs (due by the calendar), with their nominal posting time when known. */
+  pairs: readonly { gasDay: IsoDate; cycle: string; expectedAt?: Date }[];
   /** The poller's clock. */
   now: Date;
   /** How long a claim lasts unless renewed. */
@@ -57,14 +61,16 @@ export async function claimDue(db: Queryable, o: ClaimOptions): Promise<Claimed[
   return await db.query<Claimed>(
     `INSERT INTO ${quoteIdent(o.schema)}.poll_state AS p
        (source, asset, gas_day, cycle, status, attempts, first_checked_at, last_checked_at,
-      next_check_at, claim_token, report)
+      next_check_at, claim_token, report, expected_at)
      SELECT $1, $2, u.d::date, u.c, 'pending', 0, $5::timestamptz, $5::timestamptz,
-            $5::timestamptz + make_interval(secs => $6), $7::uuid, $8
-     FROM unnest($3::text[], $4::text[]) AS u(d, c)
+            $5::timestamptz + make_interval(secs => $6), $7::uuid, $8, u.e
+     FROM unnest($3::text[], $4::text[], $9::timestamptz[]) AS u(d, c, e)
      ON CONFLICT (source, report, gas_day, cycle) DO UPDATE
-       SET next_check_at = EXCLUDED.next_check_at, claim_token = EXCLUDED.claim_token
+       SET next_check_at = EXCLUDED.next_check_at, claim_token = EXCLUDED.claim_token,
+           expected_at = coalesce(EXCLUDED.expected_at, p.expected_at)
        WHERE p.next_check_at <= $5::timestamptz
-     RETURNING to_char(p.gas_day, 'YYYY-MM-DD') AS "gasDay", p.cycle, p.status, p.attempts`,
+     RETURNING to_char(p.gas_day, 'YYYY-MM-DD') AS "gasDay", p.cycle, p.status, p.attempts,
+       p.first_checked_at AS "firstCheckedAt", p.first_seen_at AS "firstSeenAt"`,
     [
       o.source,
       o.asset,
@@ -74,6 +80,7 @@ export async function claimDue(db: Queryable, o: ClaimOptions): Promise<Claimed[
       o.leaseSeconds,
       o.token,
       o.report,
+      o.pairs.map((p) => p.expectedAt?.toISOString() ?? null),
     ],
   );
 }
@@ -124,6 +131,8 @@ export interface LookRecord {
   sha256?: string;
   /** Why it failed or is not posted. */
   error?: string;
+  /** This look found data: the pair's first sighting, unless it has one. */
+  seenData?: boolean;
 }
 
 /**
@@ -135,7 +144,9 @@ export async function recordLook(db: Queryable, r: LookRecord): Promise<boolean>
   const rows = await db.query(
     `UPDATE ${quoteIdent(r.schema)}.poll_state
      SET status = $4, attempts = $5, last_checked_at = $6, next_check_at = $7,
-         last_sha256 = coalesce($8, last_sha256), last_error = $9, claim_token = NULL
+         last_sha256 = coalesce($8, last_sha256), last_error = $9, claim_token = NULL,
+         first_seen_at = CASE WHEN $11 THEN coalesce(first_seen_at, $6::timestamptz)
+                              ELSE first_seen_at END
      WHERE source = $1 AND gas_day = $2 AND cycle = $3 AND claim_token = $10::uuid
      RETURNING 1`,
     [
@@ -149,6 +160,7 @@ export async function recordLook(db: Queryable, r: LookRecord): Promise<boolean>
       r.sha256 ?? null,
       r.error ?? null,
       r.token,
+      r.seenData ?? false,
     ],
   );
   return rows.length > 0;
@@ -211,6 +223,32 @@ export async function statusCounts(
   const out: Record<PollStatus, number> = { pending: 0, not_posted: 0, failed: 0, loaded: 0 };
   for (const r of rows) out[r.status] = r.n;
   return out;
+}
+
+/**
+ * Per source, how late the pairs of the window (gas day `fromDay` on) landed:
+ * `first_seen_at - expected_at` in seconds, as count, median, 90th percentile
+ * and largest; also how many are still waiting past their posting time.
+ */
+export function postingLatency(
+  db: Queryable,
+  o: { schema: string; fromDay?: IsoDate; now: Date },
+): Promise<Record<string, unknown>[]> {
+  return db.query(
+    `SELECT source, count(first_seen_at)::int AS seen,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lat)::numeric, 1)::float8
+         AS median_seconds,
+       round(percentile_cont(0.9) WITHIN GROUP (ORDER BY lat)::numeric, 1)::float8
+         AS p90_seconds,
+       round(max(lat)::numeric, 1)::float8 AS max_seconds,
+       count(*) FILTER (WHERE first_seen_at IS NULL AND expected_at <= $2)::int AS waiting
+     FROM (SELECT source, first_seen_at, expected_at,
+             extract(epoch FROM first_seen_at - expected_at) AS lat
+           FROM ${quoteIdent(o.schema)}.poll_state
+           WHERE expected_at IS NOT NULL AND gas_day >= coalesce($1::date, gas_day)) p
+     GROUP BY source ORDER BY source`,
+    [o.fromDay ?? null, o.now.toISOString()],
+  );
 }
 
 /** Pairs not loaded yet, soonest check first, from gas day `fromDay` on (all when absent). */

@@ -16,7 +16,7 @@ import m006 from "../../sql/006_versions_history.sql" with { type: "text" };
 import m007 from "../../sql/007_analyst_views.sql" with { type: "text" };
 import m008 from "../../sql/008_rebuild_requests.sql" with { type: "text" };
 import m009 from "../../sql/009_messenger_capacity.sql" with { type: "text" };
-import m010 from "../../sql/010_parameters_ignored.sql" with { type: "text" };
+import m010 from "../../sql/010_ignored_params_latency.sql" with { type: "text" };
 import { type Database, quoteIdent } from "./database.ts";
 
 /** One migration. */
@@ -40,7 +40,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 7, name: "007_analyst_views", sql: m007 },
   { version: 8, name: "008_rebuild_requests", sql: m008 },
   { version: 9, name: "009_messenger_capacity", sql: m009 },
-  { version: 10, name: "010_parameters_ignored", sql: m010 },
+  { version: 10, name: "010_ignored_params_latency", sql: m010 },
 ]);
 
 /** sha256 of a migration's text, to detect edits after it was applied. */

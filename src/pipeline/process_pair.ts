@@ -28,6 +28,11 @@ export interface PairObserver {
   fetchAttempt?(asset: string, outcome: string, seconds: number): void;
   /** After each pair, whatever its outcome. */
   outcome?(job: PairJob, outcome: PairOutcome): void;
+  /**
+   * The daemon found a pair's first data, `seconds` after its nominal
+   * posting time (its posting latency).
+   */
+  firstSeen?(job: PairJob, seconds: number): void;
 }
 
 /** What the pipeline needs, built once per process. */

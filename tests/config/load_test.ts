@@ -83,7 +83,9 @@ const EXPECTED_DEFAULTS = {
   daemon: {
     schedule: "*/5 * * * *",
     historyDays: 3,
-    graceMinutes: 15,
+    graceMinutes: 0,
+    fastProbeSeconds: 60,
+    fastProbeMinutes: 30,
     probeInitialSeconds: 60,
     probeMaxSeconds: 900,
     recheckMinutes: 60,

@@ -113,3 +113,35 @@ Deno.test("presets: mistakes name the key", async () => {
   assert.ok(none.some((l) => /sources\[0\]\.asset: required.*pipeline: TW/.test(l)), none[0]);
   assert.ok(none.some((l) => /sources\[0\]\.base_url: required/.test(l)));
 });
+
+Deno.test("sources[].posting_times: a local time per cycle, on its usual day or with a day offset", async () => {
+  const c = await load(`sources:
+  - pipeline: PEPL
+    posting_times: { intraday1: "13:10", timely: "-1d 17:05", final: "+1d 8:30" }
+`);
+  assert.deepEqual(c.sources[0].postingTimes, {
+    intraday1: { dayOffset: 0, hour: 13, minute: 10 },
+    timely: { dayOffset: -1, hour: 17, minute: 5 },
+    final: { dayOffset: 1, hour: 8, minute: 30 },
+  });
+  assert.equal(c.daemon.graceMinutes, 0, "probes start at the posting time");
+  assert.deepEqual(
+    await problems(
+      "sources:\n  - pipeline: TW\n    posting_times: { lunch: '12:00', evening: '25:00', '0': '18:00', timely: '17:00' }\n",
+    ),
+    [
+      "test.yaml: sources[0].posting_times.lunch: not a cycle (timely, evening, intraday1, " +
+      "intraday2, intraday3, final)",
+      "test.yaml: sources[0].posting_times.evening: expected a local time HH:MM, optionally " +
+      'after a day offset (-1d 17:30), got "25:00"',
+      "test.yaml: sources[0].posting_times.timely: cycle timely is given twice",
+    ],
+  );
+  assert.deepEqual(
+    await problems("sources:\n  - pipeline: TW\n    posting_times: { timely: '-1d 08:00' }\n"),
+    [
+      "test.yaml: sources[0].posting_times.timely: with the grace it can fall due before the " +
+      "previous gas day starts; expected no earlier than dayOffset -1 at 9:00",
+    ],
+  );
+});

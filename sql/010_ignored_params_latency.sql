@@ -1,3 +1,6 @@
+-- Two things the daemon records about what it sees: parameters a site seems to
+-- ignore, and how late each posting lands.
+--
 -- Parameters ignored: a file carries no gas day or cycle, so when requests
 -- of one source for different (gas day, cycle) pairs get the very same bytes,
 -- the site may have ignored the parameters and answered its latest posting
@@ -14,3 +17,20 @@ COMMENT ON COLUMN load_ledger.same_bytes_as IS
   '(gas_day, cycle) of the same source and report: the load_id of the earliest such version. '
   'The site may have ignored the gas day or cycle asked for, so the rows may be stamped with a '
   'day or cycle they are not. NULL otherwise.';
+
+-- Latency: each pair's nominal posting time (the calendar's, with the
+-- source's posting_times) as the daemon claimed it, and when the daemon
+-- first found data for it, so that `first_seen_at - expected_at` (how late a
+-- file landed after its nominal time) is measured per source, shared by
+-- replicas, and shown by /status. Rows from before this migration have
+-- neither.
+ALTER TABLE poll_state
+  ADD COLUMN expected_at   timestamptz,
+  ADD COLUMN first_seen_at timestamptz;
+
+COMMENT ON COLUMN poll_state.expected_at IS
+  'Nominal posting time of the pair (the NAESB time, or the source''s posting_times), as of the '
+  'last claim; the daemon probes from then on.';
+COMMENT ON COLUMN poll_state.first_seen_at IS
+  'When the daemon first found data for the pair (a look that loaded it); first_seen_at - '
+  'expected_at is the posting latency /status and tec_posting_latency_seconds report.';
