@@ -34,3 +34,30 @@ COMMENT ON COLUMN poll_state.expected_at IS
 COMMENT ON COLUMN poll_state.first_seen_at IS
   'When the daemon first found data for the pair (a look that loaded it); first_seen_at - '
   'expected_at is the posting latency /status and tec_posting_latency_seconds report.';
+
+-- The request budget, per operator (hosts sharing a registered domain by
+-- default: every Energy Transfer host is one platform), shared by every
+-- command and every replica on this database: each request reserves the
+-- operator's next slot here, and a 429 or Retry-After from any of its hosts
+-- pauses them all. UNLOGGED: after a crash the budget simply starts afresh.
+CREATE UNLOGGED TABLE request_budget (
+  operator      text        PRIMARY KEY,
+  next_slot_at  timestamptz NOT NULL,
+  paused_until  timestamptz,
+  paused_by     text,
+  requests      bigint      NOT NULL DEFAULT 0,
+  updated_at    timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE request_budget IS
+  'The request budget per operator (sources[].operator, default the registered domain of the '
+  'host), shared by every process on this database: requests start 60/requests_per_minute s '
+  'apart; a 429 or Retry-After from any host of the operator pauses all of them.';
+COMMENT ON COLUMN request_budget.operator IS 'Operator, e.g. energytransfer.com.';
+COMMENT ON COLUMN request_budget.next_slot_at IS
+  'When the next request to the operator may start (the last reserved slot plus the interval).';
+COMMENT ON COLUMN request_budget.paused_until IS
+  'Until when the operator asked to be left alone (429 or Retry-After); NULL if never.';
+COMMENT ON COLUMN request_budget.paused_by IS 'Host whose answer set paused_until.';
+COMMENT ON COLUMN request_budget.requests IS 'Slots reserved since the row was made.';
+COMMENT ON COLUMN request_budget.updated_at IS 'When a slot was last reserved or a pause set.';

@@ -7,6 +7,7 @@
 import type { Database } from "../db/database.ts";
 import { lastFailure, latestLoads, parametersIgnored } from "../load/ledger.ts";
 import { nextChecks, postingLatency } from "../daemon/poll_state.ts";
+import { budgetState } from "../daemon/request_budget.ts";
 import { isMigrated } from "../db/migrate.ts";
 import type { DaemonStatus } from "../daemon/daemon.ts";
 import type { ReadyResult } from "../health/app.ts";
@@ -58,6 +59,8 @@ async function fromDatabase(o: StatusOptions): Promise<Record<string, unknown>> 
         fromDay: o.windowStart,
         now: o.now?.() ?? new Date(),
       }),
+      // Per operator: slots reserved, the next one, and any pause a host asked for.
+      request_budget: await budgetState(o.db, o.schema),
     };
   } catch (e) {
     return { database: { ok: false, error: (e as Error).message } };

@@ -117,6 +117,12 @@ export interface SourceConfig {
    * then on.
    */
   postingTimes?: Partial<Record<CycleId, PostingTime>>;
+  /**
+   * Whose platform the site is, for the request budget
+   * (`sources[].operator`); absent: the host's registered domain
+   * (`energytransfer.com`), see `daemon/operators.ts`.
+   */
+  operator?: string;
   /** Whether the source is polled at all. */
   enabled: boolean;
 }
@@ -341,6 +347,8 @@ function readSource(s: Reader, i: number, before: readonly SourceConfig[]): Sour
     enabled: s.bool("enabled", true),
   };
   if (preset) src.pipeline = preset.pipeline;
+  const operator = s.optionalString("operator");
+  if (operator !== undefined) src.operator = operator;
   const postingTimes = readPostingTimes(s);
   if (postingTimes !== undefined) src.postingTimes = postingTimes;
   const encoding = s.raw("cycle_encoding") === undefined

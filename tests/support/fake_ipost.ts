@@ -56,6 +56,8 @@ export interface FakeIpostOptions {
    * to hold answers until a test has seen what it needs.
    */
   beforeAnswer?: (req: SeenRequest) => Promise<void>;
+  /** Loopback address to listen on (default `127.0.0.1`; `127.0.0.2` ... are distinct hosts). */
+  hostname?: string;
 }
 
 /** The real header line of the report. */
@@ -127,7 +129,7 @@ export interface FakeIpost {
   close(): Promise<void>;
 }
 
-/** Start the fake on 127.0.0.1 with an OS-chosen port. */
+/** Start the fake on 127.0.0.1 (or `o.hostname`) with an OS-chosen port. */
 export function startFakeIpost(o: FakeIpostOptions = {}): FakeIpost {
   const scripts = new Map<
     string,
@@ -203,14 +205,14 @@ export function startFakeIpost(o: FakeIpostOptions = {}): FakeIpost {
 
   const ac = new AbortController();
   const server = Deno.serve({
-    hostname: "127.0.0.1",
+    hostname: o.hostname ?? "127.0.0.1",
     port: 0,
     signal: ac.signal,
     onListen: () => {},
   }, handler);
   const addr = server.addr as Deno.NetAddr;
   return {
-    url: `http://127.0.0.1:${addr.port}`,
+    url: `http://${o.hostname ?? "127.0.0.1"}:${addr.port}`,
     requests,
     script(key, replies) {
       scripts.set(key, { replies, used: 0 });
