@@ -57,29 +57,57 @@ export interface ClaimOptions {
  * poller's lease).
  */
 export async function claimDue(db: Queryable, o: ClaimOptions): Promise<Claimed[]> {
+  const pairs = o.pairs.map((p) => ({ ...p, source: o.source, report: o.report, asset: o.asset }));
+  return await claimDueMany(db, { ...o, pairs });
+}
+
+/** A candidate pair of {@linkcode claimDueMany}: of any source. */
+export interface ManyPair {
+  /** Source name. */
+  source: string;
+  /** Its report. */
+  report: string;
+  /** Its asset. */
+  asset: string;
+  /** Gas day. */
+  gasDay: IsoDate;
+  /** Cycle label. */
+  cycle: string;
+  /** Nominal posting time, when known. */
+  expectedAt?: Date;
+}
+
+/** {@linkcode claimDue} for the pairs of every source at once: one statement per sweep. */
+export async function claimDueMany(
+  db: Queryable,
+  o: Omit<ClaimOptions, "source" | "report" | "asset" | "pairs"> & {
+    pairs: readonly ManyPair[];
+  },
+): Promise<(Claimed & { source: string })[]> {
   if (o.pairs.length === 0) return [];
-  return await db.query<Claimed>(
+  return await db.query<Claimed & { source: string }>(
     `INSERT INTO ${quoteIdent(o.schema)}.poll_state AS p
        (source, asset, gas_day, cycle, status, attempts, first_checked_at, last_checked_at,
       next_check_at, claim_token, report, expected_at)
-     SELECT $1, $2, u.d::date, u.c, 'pending', 0, $5::timestamptz, $5::timestamptz,
-            $5::timestamptz + make_interval(secs => $6), $7::uuid, $8, u.e
-     FROM unnest($3::text[], $4::text[], $9::timestamptz[]) AS u(d, c, e)
+     SELECT u.s, u.a, u.d::date, u.c, 'pending', 0, $1::timestamptz, $1::timestamptz,
+            $1::timestamptz + make_interval(secs => $2), $3::uuid, u.r, u.e
+     FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
+       AS u(s, r, a, d, c, e)
      ON CONFLICT (source, report, gas_day, cycle) DO UPDATE
        SET next_check_at = EXCLUDED.next_check_at, claim_token = EXCLUDED.claim_token,
            expected_at = coalesce(EXCLUDED.expected_at, p.expected_at)
-       WHERE p.next_check_at <= $5::timestamptz
-     RETURNING to_char(p.gas_day, 'YYYY-MM-DD') AS "gasDay", p.cycle, p.status, p.attempts,
-       p.first_checked_at AS "firstCheckedAt", p.first_seen_at AS "firstSeenAt"`,
+       WHERE p.next_check_at <= $1::timestamptz
+     RETURNING p.source, to_char(p.gas_day, 'YYYY-MM-DD') AS "gasDay", p.cycle, p.status,
+       p.attempts, p.first_checked_at AS "firstCheckedAt", p.first_seen_at AS "firstSeenAt"`,
     [
-      o.source,
-      o.asset,
-      o.pairs.map((p) => p.gasDay),
-      o.pairs.map((p) => p.cycle),
       o.now.toISOString(),
       o.leaseSeconds,
       o.token,
-      o.report,
+      o.pairs.map((p) => p.source),
+      o.pairs.map((p) => p.report),
+      o.pairs.map((p) => p.asset),
+      o.pairs.map((p) => p.gasDay),
+      o.pairs.map((p) => p.cycle),
       o.pairs.map((p) => p.expectedAt?.toISOString() ?? null),
     ],
   );
@@ -186,10 +214,18 @@ export async function earliestNextCheck(
   db: Queryable,
   o: { schema: string; source: string; fromDay: IsoDate; now: Date },
 ): Promise<Date | undefined> {
+  return await earliestNextCheckOf(db, { ...o, sources: [o.source] });
+}
+
+/** The earliest `next_check_at` after `now` among the pairs of any of `sources`: one statement. */
+export async function earliestNextCheckOf(
+  db: Queryable,
+  o: { schema: string; sources: readonly string[]; fromDay: IsoDate; now: Date },
+): Promise<Date | undefined> {
   const [r] = await db.query<{ t: string | null }>(
     `SELECT min(next_check_at) AS t FROM ${quoteIdent(o.schema)}.poll_state
-     WHERE source = $1 AND gas_day >= $2 AND next_check_at > $3`,
-    [o.source, o.fromDay, o.now.toISOString()],
+     WHERE source = ANY($1::text[]) AND gas_day >= $2 AND next_check_at > $3`,
+    [[...o.sources], o.fromDay, o.now.toISOString()],
   );
   return r?.t ? new Date(r.t) : undefined;
 }

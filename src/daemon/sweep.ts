@@ -16,7 +16,13 @@ import {
 } from "../pipeline/process_pair.ts";
 import { mapPool } from "../domain/async.ts";
 import type { Clock } from "./clock.ts";
-import { claimDue, type Claimed, recordLook, releaseClaim } from "./poll_state.ts";
+import {
+  claimDueMany,
+  type Claimed,
+  type ManyPair,
+  recordLook,
+  releaseClaim,
+} from "./poll_state.ts";
 import { startRenewal } from "./lease.ts";
 import { attemptsAfter, type LookResult, nextDelaySeconds, statusAfter } from "./poll_policy.ts";
 import { restrictedSources, type Restriction } from "../pipeline/selection.ts";
@@ -104,35 +110,45 @@ export async function sweep(s: SweepContext): Promise<SweepReport> {
   }
 }
 
-/** Claim, with `token`, every pair the calendar says is due and nobody holds. */
+/** Claim, with `token`, every pair the calendar says is due and nobody holds: one statement. */
 async function claimAll(s: SweepContext, token: string, report: SweepReport): Promise<Work[]> {
   const ctx = s.pipeline;
   const now = s.clock.now();
-  const work: Work[] = [];
+  const bySource = new Map<string, SourceConfig>();
+  const postedAt = new Map<string, Date>();
+  const pairs: ManyPair[] = [];
   for (const { source, cycles } of restrictedSources(ctx.config.sources, s.restrict)) {
+    bySource.set(source.name, source);
     const due = duePairs(now, calendarOptions(ctx, cycles, source));
     report.due += due.length;
-    const postedAt = new Map(due.map((p) => [`${p.gasDay}|${p.cycle.label}`, p.postedAt]));
-    const claimed = await claimDue(ctx.db, {
-      schema: ctx.config.database.schema,
-      source: source.name,
-      report: source.report,
-      asset: source.asset,
-      pairs: due.map((p) => ({ gasDay: p.gasDay, cycle: p.cycle.label, expectedAt: p.postedAt })),
-      now,
-      leaseSeconds: leaseSeconds(ctx),
-      token,
-    });
-    for (const claim of claimed) {
-      const cycle = findCycle(claim.cycle)!;
-      work.push({
-        claim,
-        job: { source, gasDay: claim.gasDay, cycle, params: s.restrict.request, lock: "skip" },
-        postedAt: postedAt.get(`${claim.gasDay}|${claim.cycle}`),
+    for (const p of due) {
+      postedAt.set(`${source.name}|${p.gasDay}|${p.cycle.label}`, p.postedAt);
+      pairs.push({
+        source: source.name,
+        report: source.report,
+        asset: source.asset,
+        gasDay: p.gasDay,
+        cycle: p.cycle.label,
+        expectedAt: p.postedAt,
       });
     }
   }
-  return work;
+  const claimed = await claimDueMany(ctx.db, {
+    schema: ctx.config.database.schema,
+    pairs,
+    now,
+    leaseSeconds: leaseSeconds(ctx),
+    token,
+  });
+  return claimed.map((claim) => {
+    const source = bySource.get(claim.source)!;
+    const cycle = findCycle(claim.cycle)!;
+    return {
+      claim,
+      job: { source, gasDay: claim.gasDay, cycle, params: s.restrict.request, lock: "skip" },
+      postedAt: postedAt.get(`${claim.source}|${claim.gasDay}|${claim.cycle}`),
+    };
+  });
 }
 
 /** Look at one claimed pair and store how it ended (or hand it back at shutdown). */
