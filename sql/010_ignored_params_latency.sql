@@ -61,3 +61,16 @@ COMMENT ON COLUMN request_budget.paused_until IS
 COMMENT ON COLUMN request_budget.paused_by IS 'Host whose answer set paused_until.';
 COMMENT ON COLUMN request_budget.requests IS 'Slots reserved since the row was made.';
 COMMENT ON COLUMN request_budget.updated_at IS 'When a slot was last reserved or a pause set.';
+
+-- Conditional requests: the validators the site gave with a version's file
+-- (ETag, Last-Modified), sent back as If-None-Match / If-Modified-Since when
+-- the pair is fetched again; a 304 is the same version seen again.
+ALTER TABLE load_ledger
+  ADD COLUMN etag          text,
+  ADD COLUMN last_modified text;
+
+COMMENT ON COLUMN load_ledger.etag IS
+  'ETag the site sent with this version''s file, if any; sent back as If-None-Match.';
+COMMENT ON COLUMN load_ledger.last_modified IS
+  'Last-Modified the site sent with this version''s file, if any; sent back as '
+  'If-Modified-Since.';

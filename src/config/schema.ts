@@ -83,6 +83,12 @@ export interface HttpConfig {
   maxBodyBytes: number;
   /** `User-Agent` header. */
   userAgent: string;
+  /**
+   * Send `If-None-Match` / `If-Modified-Since` when the site gave validators
+   * with the pair's current file (`http.conditional_requests`).
+   * @default {true}
+   */
+  conditionalRequests?: boolean;
 }
 
 /** One report of one pipeline to poll and load. */
@@ -252,6 +258,7 @@ function readHttp(top: Reader): HttpConfig {
     backoffMaxMs: h.int("backoff_max_ms", 30_000, 0, 3_600_000),
     maxBodyBytes: h.int("max_body_bytes", 64 * 1024 * 1024, 1024, 2 ** 40),
     userAgent: h.string("user_agent", "tec-pipeline"),
+    conditionalRequests: h.bool("conditional_requests", true),
   };
   h.rejectUnknown();
   return http;

@@ -178,6 +178,40 @@ export interface Version {
    * the very same bytes (see {@linkcode sameBytesElsewhere}).
    */
   sameBytesAs?: number;
+  /** The validators the site sent with the file. */
+  validators?: Validators;
+}
+
+/** What a site said identifies a file (its response headers), for a conditional request. */
+export interface Validators {
+  /** `ETag`. */
+  etag?: string;
+  /** `Last-Modified`. */
+  lastModified?: string;
+}
+
+/**
+ * The pair's current version and the validators its file came with, if the
+ * site gave any: what a conditional fetch sends back.
+ */
+export async function currentValidators(
+  db: Queryable,
+  schema: string,
+  k: PairKey,
+): Promise<(Validators & { loadId: number }) | undefined> {
+  const [r] = await db.query<
+    { load_id: number; etag: string | null; last_modified: string | null }
+  >(
+    `SELECT l.load_id::int AS load_id, l.etag, l.last_modified FROM ${table(schema)} l
+     WHERE ${pairWhere("l")} AND l.status = 'loaded' ORDER BY l.load_id DESC LIMIT 1`,
+    pairParams(k),
+  );
+  if (!r || (r.etag === null && r.last_modified === null)) return undefined;
+  return {
+    loadId: r.load_id,
+    ...(r.etag !== null && { etag: r.etag }),
+    ...(r.last_modified !== null && { lastModified: r.last_modified }),
+  };
 }
 
 /** A loaded version of another pair of the source whose bytes a new file repeats. */
@@ -231,6 +265,8 @@ export async function insertLoaded(
     ...[k.forced, c.rowsRead, c.inserted, c.updated, c.unchanged, c.quarantined, c.deleted],
     v.seenAt,
     v.sameBytesAs ?? null,
+    v.validators?.etag ?? null,
+    v.validators?.lastModified ?? null,
   ];
   const param = (value: unknown) => `$${params.push(value)}`;
   // A pair's first version supersedes nothing: no statement for it (per-file cost).
@@ -248,10 +284,10 @@ export async function insertLoaded(
        INSERT INTO ${table(schema)}
          (load_id, source, report, asset, gas_day, cycle, url, sha256, bytes, status, forced,
           rows_read, inserted, updated, unchanged, quarantined, deleted, first_seen_at,
-          last_seen_at, finished_at, same_bytes_as)
+          last_seen_at, finished_at, same_bytes_as, etag, last_modified)
        OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'loaded', $10, $11,
                $12, $13, $14, $15, $16, $17::timestamptz, $17::timestamptz, clock_timestamp(),
-               $18::bigint)
+               $18::bigint, $19, $20)
        RETURNING load_id)
      INSERT INTO ${quoteIdent(schema)}.quarantine
        (load_id, source, report, asset, gas_day, cycle, sha256, line_no, raw_line, reason)
@@ -269,11 +305,14 @@ export async function touchVersion(
   schema: string,
   loadId: number,
   seenAt: Date,
+  validators?: Validators,
 ): Promise<void> {
+  // Validators given for the same bytes replace the old; one not given keeps its value.
   await db.query(
-    `UPDATE ${table(schema)} SET last_seen_at = greatest(last_seen_at, $2::timestamptz)
+    `UPDATE ${table(schema)} SET last_seen_at = greatest(last_seen_at, $2::timestamptz),
+       etag = coalesce($3, etag), last_modified = coalesce($4, last_modified)
      WHERE load_id = $1`,
-    [loadId, seenAt],
+    [loadId, seenAt, validators?.etag ?? null, validators?.lastModified ?? null],
   );
 }
 

@@ -136,13 +136,19 @@ async function attempt(
   if (!locked) return { status: "locked" };
   const seenAt = versionTime(req.seenAt ?? startedAt, prior.latestSeenAt);
   if (!req.force && prior.latestSha === req.sha256) {
-    await touchVersion(tx, req.schema, prior.latestId!, seenAt);
+    await touchVersion(tx, req.schema, prior.latestId!, seenAt, req.validators);
     return { status: "unchanged", loadId: prior.latestId! };
   }
   if (!req.force && prior.terminalId !== undefined) {
     return { status: "rejected", loadId: prior.terminalId, reason: prior.terminalError! };
   }
-  const version = { loadId, seenAt, supersedes: prior.latestId, sameBytesAs: sameBytes?.loadId };
+  const version = {
+    loadId,
+    seenAt,
+    supersedes: prior.latestId,
+    sameBytesAs: sameBytes?.loadId,
+    validators: req.validators,
+  };
   const w = { req, key, version, pairParams, step: stepper(req) };
   const written: Written = present === 0 && !careful
     ? await writeDirect(tx, w)

@@ -69,6 +69,7 @@ const EXPECTED_DEFAULTS = {
     backoffMaxMs: 30000,
     maxBodyBytes: 67108864,
     userAgent: "tec-pipeline",
+    conditionalRequests: true,
   },
   sources: [{
     name: "tw-oac",

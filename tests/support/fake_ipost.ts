@@ -42,6 +42,10 @@ export interface SeenRequest {
   userAgent: string;
   /** `Authorization` header (empty when none): a URL's userinfo arrives as Basic auth. */
   authorization: string;
+  /** `If-None-Match` header (empty when none). */
+  ifNoneMatch: string;
+  /** `If-Modified-Since` header (empty when none). */
+  ifModifiedSince: string;
   /**
    * When the last byte of a streamed CSV body was handed over (ms since
    * epoch); unset while it streams, and for ever when the client gave up.
@@ -56,6 +60,12 @@ export interface FakeIpostOptions {
    * to hold answers until a test has seen what it needs.
    */
   beforeAnswer?: (req: SeenRequest) => Promise<void>;
+  /**
+   * Send `ETag` and `Last-Modified` with CSV answers, and answer 304 to a
+   * request whose `If-None-Match` names the body it would get (default off:
+   * whether the real site sends validators is not known).
+   */
+  validators?: boolean;
   /** Loopback address to listen on (default `127.0.0.1`; `127.0.0.2` ... are distinct hosts). */
   hostname?: string;
 }
@@ -151,6 +161,8 @@ export function startFakeIpost(o: FakeIpostOptions = {}): FakeIpost {
       at: Date.now(),
       userAgent: req.headers.get("user-agent") ?? "",
       authorization: req.headers.get("authorization") ?? "",
+      ifNoneMatch: req.headers.get("if-none-match") ?? "",
+      ifModifiedSince: req.headers.get("if-modified-since") ?? "",
     };
     requests.push(seen);
     const bad = (why: string) => {
@@ -198,7 +210,16 @@ export function startFakeIpost(o: FakeIpostOptions = {}): FakeIpost {
     }
     await o.beforeAnswer?.(seen);
     const header = messenger ? MESSENGER_HEADER : TW_HEADER;
+    const tag = o.validators && reply.kind === "csv" ? etagOf(reply.body) : undefined;
+    if (tag !== undefined && seen.ifNoneMatch === tag) {
+      seen.status = 304;
+      return new Response(null, { status: 304, headers: { etag: tag } });
+    }
     const res = await answer(reply, hanging, () => (seen.doneAt = Date.now()), header);
+    if (tag !== undefined) {
+      res.headers.set("etag", tag);
+      res.headers.set("last-modified", "Wed, 17 Jan 2024 23:05:00 GMT");
+    }
     seen.status = res.status;
     return res;
   };
@@ -229,6 +250,14 @@ export function startFakeIpost(o: FakeIpostOptions = {}): FakeIpost {
       await server.finished;
     },
   };
+}
+
+/** A strong ETag for `body` (FNV-1a of its bytes). */
+function etagOf(body: string | Uint8Array): string {
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return `"${h.toString(16)}-${bytes.length}"`;
 }
 
 /** Sleep `ms`, cut short when `ac` aborts (server closing, client gone). */
