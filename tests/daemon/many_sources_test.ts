@@ -10,7 +10,7 @@ import { expectedPostingTime } from "../../src/schedule/calendar.ts";
 import { PIPELINE_PRESETS } from "../../src/config/presets.ts";
 import { type FakeIpost, startFakeIpost } from "../support/fake_ipost.ts";
 import { FakeClock } from "../support/fake_clock.ts";
-import { freshDatabase } from "../support/db.ts";
+import { freshDatabase, testEngine } from "../support/db.ts";
 import { programEnv, readFixture } from "../support/env.ts";
 import { withTimeout } from "../support/wait.ts";
 
@@ -121,10 +121,13 @@ Deno.test("21 sources on 3 hosts of one operator, one virtual day: every posted 
       busiest = Math.max(busiest, j - i + 1);
     }
     assert.ok(busiest <= RPM + CONCURRENCY, `busiest minute: ${busiest} requests`);
-    const [budget] = await t.db.query<{ requests: number }>(
-      "SELECT requests::int AS requests FROM staging.request_budget WHERE operator = 'et'",
-    );
-    assert.equal(budget.requests, requests.length, "every request reserved a slot of 'et'");
+    if (testEngine() === "server") {
+      // On a server the budget is the database's (the embedded engine's is the process's own).
+      const [budget] = await t.db.query<{ requests: number }>(
+        "SELECT requests::int AS requests FROM staging.request_budget WHERE operator = 'et'",
+      );
+      assert.equal(budget.requests, requests.length, "every request reserved a slot of 'et'");
+    }
     const hours = (end.getTime() - start.getTime()) / 3_600_000;
     console.log(
       `21 sources, 3 hosts, one operator, virtual ${hours.toFixed(0)} h: ${requests.length} ` +
