@@ -7,7 +7,9 @@
 # its grant with one line (exit 2), loads a file from the fake ipost server
 # into PostgreSQL with --once, then runs as a daemon whose /metrics passes
 # promtool, whose `healthcheck` command answers 0, and which stops cleanly on
-# SIGTERM. A permission the binary lacks fails here, not at a user's.
+# SIGTERM. A permission the binary lacks fails here, not at a user's. The
+# embedded engine cannot run from the bundle (its WASM is not in it): that it
+# says so in one line is checked too.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
@@ -57,6 +59,16 @@ if ! { [ "$status" -eq 2 ] && printf '%s' "$msg" | grep -q "outside what this pr
 fi
 echo "PASS  --config outside the grant: $msg"
 rm -rf "$outside"
+
+# With no database configured the engine is the embedded one, whose WASM and
+# data files a one-file bundle cannot carry: one line saying so, exit 1.
+status=0
+msg="$(unset DATABASE_URL DB_HOST DB_PORT DB_NAME DB_USER DB_PASSWORD DB_ENGINE
+  LOG_FORMAT=json run sql "select 1" 2>&1)" || status=$?
+if ! { [ "$status" -eq 1 ] && printf '%s' "$msg" | grep -q '"event":"db.unavailable".*the one-file bundle cannot carry them'; }; then
+  echo "FAIL: embedded engine from the bundle: exit $status: $msg"; exit 1
+fi
+echo "PASS  embedded engine from the bundle: one line, exit 1 (the compiled binary carries it)"
 
 fixture="$repo/tests/fixtures/tw_good_8rows.csv"
 deno run -A "$repo/tests/support/serve_fake.ts" "TW|2024-01-17|0=$fixture" >"$work/fake.url" &

@@ -4,7 +4,8 @@
 # reach; DENORT_BIN set to the installed `deno` stands in for it. The result
 # then behaves as plain `deno`, so this proves the build (type check, module
 # graph, embedding, baked flags), not the program: .ci/bundle_check.sh proves
-# the program under the same flags.
+# the program under the same flags. That the binary carries the embedded
+# engine's WebAssembly and data files is checked byte for byte (.ci/carries_engine.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="$(mktemp -d)"
@@ -16,4 +17,6 @@ deno task compile --output "$out/tec-pipeline"
 size=$(stat -c %s "$out/tec-pipeline")
 [ "$size" -gt 50000000 ] || { echo "FAIL: compiled file is only $size bytes"; exit 1; }
 "$out/tec-pipeline" --version >/dev/null || { echo "FAIL: the compiled file does not start"; exit 1; }
+# The embedded engine (PGlite) must run from the binary alone: its WASM and data files are in it.
+deno run --allow-read --allow-run .ci/carries_engine.ts "$out/tec-pipeline"
 echo "PASS  deno task compile ran to the end in $(($(date +%s) - start)) s: $((size / 1000000)) MB"

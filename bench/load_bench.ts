@@ -13,6 +13,10 @@
  * `rebuild` of a year of one pipeline (`BENCH_REBUILD_DAYS` days x 6 cycles,
  * default 365, i.e. 2,190 files) against loading it live. 0 skips either.
  *
+ * Every size runs on both engines (`BENCH_ENGINES`, default `server,embedded`):
+ * the embedded one (PGlite) against its own plain COPY, with the time to
+ * create and reopen its store, and beside the server's fresh load.
+ *
  * Environment: `BENCH_ROWS` (comma-separated sizes, default `10000,1000000`),
  * `BENCH_RUNS` (runs per measurement, median reported, default 3), and the
  * `TEST_PG_*` variables of the tests.
@@ -28,10 +32,14 @@ import { loadFile } from "../src/load/load_file.ts";
 import { findCycle } from "../src/domain/cycles.ts";
 import { adminConfig } from "../tests/support/db.ts";
 import { connectPostgres } from "../src/db/postgres.ts";
+import { openEmbedded } from "../src/db/pglite.ts";
 import type { Database } from "../src/db/database.ts";
 import { FAMILY_A } from "../src/reports/family_a/report.ts";
 
+type Engine = "server" | "embedded";
+
 interface SizeResult {
+  engine: Engine;
   rows: number;
   bytes: number;
   ceilingSeconds: number;
@@ -39,6 +47,9 @@ interface SizeResult {
   updateSeconds: number;
   unchangedSeconds: number;
   peakRssMb: number;
+  /** Embedded: creating the store (initdb) and reopening it, in seconds. */
+  createSeconds?: number;
+  reopenSeconds?: number;
 }
 
 const DIR = ".bench";
@@ -67,8 +78,50 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-/** Runs in the child: one size, everything measured here. */
-async function child(rows: number, runs: number, shaA: string, shaB: string): Promise<SizeResult> {
+/** An empty database of `engine`; for the embedded one, its create and reopen times too. */
+async function benchDatabase(engine: Engine): Promise<{
+  db: Database;
+  drop: () => Promise<void>;
+  createSeconds?: number;
+  reopenSeconds?: number;
+}> {
+  if (engine === "embedded") {
+    const dir = await Deno.makeTempDir({ prefix: "tec-bench-pg-" });
+    const createSeconds = await timed(async () => await (await openEmbedded({ dir })).close());
+    let db: Database | undefined;
+    const reopenSeconds = await timed(async () => (db = await openEmbedded({ dir })));
+    return {
+      db: db!,
+      createSeconds,
+      reopenSeconds,
+      drop: async () => {
+        await db!.close();
+        await Deno.remove(dir, { recursive: true });
+      },
+    };
+  }
+  const name = `tec_bench_${Deno.pid}`;
+  const admin = connectPostgres({ config: adminConfig() });
+  await admin.query(`CREATE DATABASE ${name}`);
+  const db = connectPostgres({ config: { ...adminConfig(name), maxConnections: 2 } });
+  return {
+    db,
+    drop: async () => {
+      await db.close();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.close();
+    },
+  };
+}
+
+/** Runs in the child: one size on one engine, everything measured here. */
+async function child(
+  engine: Engine,
+  rows: number,
+  runs: number,
+  shaA: string,
+  shaB: string,
+): Promise<SizeResult> {
   // Peak RSS is sampled only while the pipeline loads: the ceiling COPY and the
   // file hashing around it are not the pipeline's memory.
   let peak = 0;
@@ -89,10 +142,8 @@ async function child(rows: number, runs: number, shaA: string, shaB: string): Pr
   const [fileA, fileB] = files(rows);
   const bytes = (await Deno.stat(fileA)).size;
 
-  const name = `tec_bench_${Deno.pid}`;
-  const admin = connectPostgres({ config: adminConfig() });
-  await admin.query(`CREATE DATABASE ${name}`);
-  const db: Database = connectPostgres({ config: { ...adminConfig(name), maxConnections: 2 } });
+  const store = await benchDatabase(engine);
+  const db = store.db;
   const fresh: number[] = [];
   const update: number[] = [];
   const unchanged: number[] = [];
@@ -182,11 +233,12 @@ async function child(rows: number, runs: number, shaA: string, shaB: string): Pr
     if (n !== rows) throw new Error(`ceiling loaded ${n} rows, expected ${rows}`);
   } finally {
     clearInterval(sampler);
-    await db.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.close();
+    await store.drop();
   }
   return {
+    engine,
+    createSeconds: store.createSeconds,
+    reopenSeconds: store.reopenSeconds,
     rows,
     bytes,
     ceilingSeconds: median(ceiling),
@@ -197,9 +249,42 @@ async function child(rows: number, runs: number, shaA: string, shaB: string): Pr
   };
 }
 
+/** One size on one engine, in a process of its own under the program's heap bounds. */
+async function runChild(
+  engine: Engine,
+  rows: number,
+  runs: number,
+  shaA: string,
+  shaB: string,
+): Promise<SizeResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      // The same heap bounds as `deno task start` and the compiled binary.
+      `--v8-flags=${V8_FLAGS}`,
+      new URL(import.meta.url).pathname,
+      "--child",
+      engine,
+      String(rows),
+      String(runs),
+      shaA,
+      shaB,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`benchmark of ${rows} rows (${engine}) failed`);
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
 async function orchestrate(): Promise<void> {
   const sizes = (Deno.env.get("BENCH_ROWS") ?? "10000,1000000").split(",").map(Number);
   const runs = Number(Deno.env.get("BENCH_RUNS") ?? 3);
+  const engines = (Deno.env.get("BENCH_ENGINES") ?? "server,embedded").split(",") as Engine[];
+  for (const e of engines) {
+    if (e !== "server" && e !== "embedded") throw new Error(`BENCH_ENGINES: unknown engine ${e}`);
+  }
   const results: SizeResult[] = [];
   await Deno.mkdir(DIR, { recursive: true });
   for (const rows of sizes) {
@@ -209,66 +294,13 @@ async function orchestrate(): Promise<void> {
     await writeTwFile(b, rows, 1);
     // Hashed here too: a child that hashed 230 MB first would start the loads with a grown heap.
     const [shaA, shaB] = [await sha256File(a), await sha256File(b)];
-    const p = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-all",
-        // The same heap bounds as `deno task start` and the compiled binary.
-        `--v8-flags=${V8_FLAGS}`,
-        new URL(import.meta.url).pathname,
-        "--child",
-        String(rows),
-        String(runs),
-        shaA,
-        shaB,
-      ],
-      stdout: "piped",
-      stderr: "inherit",
-    });
-    const out = await p.output();
+    for (const engine of engines) {
+      results.push(await runChild(engine, rows, runs, shaA, shaB));
+    }
     await Deno.remove(a);
     await Deno.remove(b);
-    if (!out.success) throw new Error(`benchmark of ${rows} rows failed`);
-    results.push(JSON.parse(new TextDecoder().decode(out.stdout)));
   }
-  const rate = (rows: number, s: number) =>
-    Math.round(rows / s).toLocaleString("en-US").padStart(9);
-  console.log(
-    `\ntec-pipeline load benchmark (median of ${runs}; rows/s; ratio = rows/s ÷ ceiling rows/s)`,
-  );
-  console.log(
-    "rows       MB    ceiling COPY   fresh load (ratio)   update (ratio)      unchanged (ratio)   peak RSS",
-  );
-  for (const r of results) {
-    const c = r.rows / r.ceilingSeconds;
-    const ratio = (s: number) => (r.rows / s / c).toFixed(2);
-    console.log(
-      `${String(r.rows).padEnd(9)} ${(r.bytes / 1e6).toFixed(1).padStart(5)} ${
-        rate(r.rows, r.ceilingSeconds)
-      }      ${rate(r.rows, r.freshSeconds)} (${ratio(r.freshSeconds)})    ${
-        rate(r.rows, r.updateSeconds)
-      } (${ratio(r.updateSeconds)})   ${rate(r.rows, r.unchangedSeconds)} (${
-        ratio(r.unchangedSeconds)
-      })   ${r.peakRssMb.toFixed(0)} MB`,
-    );
-  }
-  const big = results.reduce((a, b) => (b.rows > a.rows ? b : a));
-  const small = results.reduce((a, b) => (b.rows < a.rows ? b : a));
-  const freshRatio = big.ceilingSeconds / big.freshSeconds;
-  console.log("\ntargets:");
-  console.log(
-    `  fresh load >= 0.5 of ceiling at ${big.rows} rows: ${freshRatio.toFixed(2)} ${
-      freshRatio >= 0.5 ? "PASS" : "MISS"
-    }`,
-  );
-  console.log(
-    `  peak RSS < 200 MB: ${big.peakRssMb.toFixed(0)} MB ${big.peakRssMb < 200 ? "PASS" : "MISS"}`,
-  );
-  console.log(
-    `  RSS(${big.rows}) <= RSS(${small.rows}) + 50 MB: ${big.peakRssMb.toFixed(0)} <= ${
-      (small.peakRssMb + 50).toFixed(0)
-    } ${big.peakRssMb <= small.peakRssMb + 50 ? "PASS" : "MISS"}`,
-  );
+  for (const line of sizesReport(results, runs)) console.log(line);
   const smallFiles = await smallFilesCase();
   if (smallFiles) { for (const line of smallFilesReport(smallFiles)) console.log(line); }
   const versions = await versionsCase();
@@ -278,6 +310,61 @@ async function orchestrate(): Promise<void> {
     `${DIR}/results.json`,
     JSON.stringify({ results, smallFiles, versions }, null, 2),
   );
+}
+
+/** The size table (both engines), the server's targets and the embedded engine beside it. */
+function sizesReport(results: SizeResult[], runs: number): string[] {
+  const rate = (rows: number, s: number) =>
+    Math.round(rows / s).toLocaleString("en-US").padStart(9);
+  const out = [
+    `\ntec-pipeline load benchmark (median of ${runs}; rows/s; ratio = rows/s ÷ ceiling rows/s)`,
+    "engine    rows       MB    ceiling COPY   fresh load (ratio)   update (ratio)      unchanged (ratio)   peak RSS",
+  ];
+  for (const r of results) {
+    const c = r.rows / r.ceilingSeconds;
+    const ratio = (s: number) => (r.rows / s / c).toFixed(2);
+    out.push(
+      `${r.engine.padEnd(9)} ${String(r.rows).padEnd(9)} ${
+        (r.bytes / 1e6).toFixed(1).padStart(5)
+      } ${rate(r.rows, r.ceilingSeconds)}      ${rate(r.rows, r.freshSeconds)} (${
+        ratio(r.freshSeconds)
+      })    ${rate(r.rows, r.updateSeconds)} (${ratio(r.updateSeconds)})   ${
+        rate(r.rows, r.unchangedSeconds)
+      } (${ratio(r.unchangedSeconds)})   ${r.peakRssMb.toFixed(0)} MB`,
+    );
+  }
+  const server = results.filter((r) => r.engine === "server");
+  if (server.length > 0) out.push(...serverTargets(server));
+  for (const e of results.filter((r) => r.engine === "embedded")) {
+    const s = server.find((r) => r.rows === e.rows);
+    const beside = s ? `, ${(s.freshSeconds / e.freshSeconds).toFixed(2)} x the server's` : "";
+    out.push(
+      `  embedded fresh load at ${e.rows} rows: ${
+        rate(e.rows, e.freshSeconds).trim()
+      } rows/s${beside}; ` +
+        `store created in ${e.createSeconds?.toFixed(2)} s, reopened in ${
+          e.reopenSeconds?.toFixed(2)
+        } s; peak RSS ${e.peakRssMb.toFixed(0)} MB`,
+    );
+  }
+  return out;
+}
+
+/** The server engine's targets: the ratio to the ceiling, and memory flat in file size. */
+function serverTargets(results: SizeResult[]): string[] {
+  const big = results.reduce((a, b) => (b.rows > a.rows ? b : a));
+  const small = results.reduce((a, b) => (b.rows < a.rows ? b : a));
+  const freshRatio = big.ceilingSeconds / big.freshSeconds;
+  return [
+    "\ntargets (server):",
+    `  fresh load >= 0.5 of ceiling at ${big.rows} rows: ${freshRatio.toFixed(2)} ${
+      freshRatio >= 0.5 ? "PASS" : "MISS"
+    }`,
+    `  peak RSS < 200 MB: ${big.peakRssMb.toFixed(0)} MB ${big.peakRssMb < 200 ? "PASS" : "MISS"}`,
+    `  RSS(${big.rows}) <= RSS(${small.rows}) + 50 MB: ${big.peakRssMb.toFixed(0)} <= ${
+      (small.peakRssMb + 50).toFixed(0)
+    } ${big.peakRssMb <= small.peakRssMb + 50 ? "PASS" : "MISS"}`,
+  ];
 }
 
 /** The versions case, in a process of its own under the program's heap bounds. */
@@ -313,6 +400,7 @@ async function smallFilesCase(): Promise<SmallFilesResult | undefined> {
       new URL("./small_files.ts", import.meta.url).pathname,
       `${DIR}/small`,
       String(files),
+      Deno.env.get("BENCH_ENGINES") ?? "server,embedded",
     ],
     stdout: "piped",
     stderr: "inherit",
@@ -323,8 +411,10 @@ async function smallFilesCase(): Promise<SmallFilesResult | undefined> {
 
 if (import.meta.main) {
   if (Deno.args[0] === "--child") {
-    const [rows, runs, shaA, shaB] = Deno.args.slice(1);
-    console.log(JSON.stringify(await child(Number(rows), Number(runs), shaA, shaB)));
+    const [engine, rows, runs, shaA, shaB] = Deno.args.slice(1);
+    console.log(
+      JSON.stringify(await child(engine as Engine, Number(rows), Number(runs), shaA, shaB)),
+    );
   } else {
     await orchestrate();
   }

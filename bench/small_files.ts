@@ -15,6 +15,8 @@ import { findCycle } from "../src/domain/cycles.ts";
 import { addDays } from "../src/domain/gas_day.ts";
 import { adminConfig } from "../tests/support/db.ts";
 import { connectPostgres } from "../src/db/postgres.ts";
+import { openEmbedded } from "../src/db/pglite.ts";
+import type { Database } from "../src/db/database.ts";
 import { FAMILY_A } from "../src/reports/family_a/report.ts";
 
 /** Rows of a real TW file (2024-01-17). */
@@ -32,6 +34,9 @@ export interface SmallFilesResult {
   pipelineP95Ms: number;
   /** Files per second through the pipeline (all files, one after another). */
   pipelineFilesPerSecond: number;
+  /** The same files into the embedded engine (PGlite), median and p95 ms, when measured. */
+  embeddedMedianMs?: number;
+  embeddedP95Ms?: number;
 }
 
 /** Write `files` real-size files whose locations never repeat across files. */
@@ -91,8 +96,59 @@ function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
+function quantiles(ms: number[]): { median: number; p95: number } {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return {
+    median: sorted[Math.floor(sorted.length / 2)],
+    p95: sorted[Math.floor(sorted.length * 0.95)],
+  };
+}
+
+/** Load every file as a new pair, one after another; ms per file. */
+async function loadAll(db: Database, paths: string[]): Promise<number[]> {
+  const timely = findCycle("timely")!;
+  const ms: number[] = [];
+  for (const [k, path] of paths.entries()) {
+    const bytes = await Deno.readFile(path);
+    const started = performance.now();
+    const o = await loadFile(db, {
+      schema: "staging",
+      report: FAMILY_A,
+      source: "bench",
+      asset: "TW",
+      gasDay: addDays("2020-01-01", k),
+      cycle: timely,
+      url: `file://${path}`,
+      sha256: sha256(bytes),
+      bytes: bytes.length,
+      open: () => Promise.resolve(new Blob([bytes]).stream()),
+    });
+    ms.push(performance.now() - started);
+    if (o.status !== "loaded" || o.counts.inserted !== REAL_ROWS) {
+      throw new Error(`small file ${k}: ${JSON.stringify(o)}`);
+    }
+  }
+  return ms;
+}
+
+/** The same files into a new embedded store. */
+async function embeddedLoads(paths: string[]): Promise<number[]> {
+  const dir = await Deno.makeTempDir({ prefix: "tec-bench-small-pg-" });
+  const db = await openEmbedded({ dir });
+  try {
+    await migrate(db, { schema: "staging" });
+    return await loadAll(db, paths);
+  } finally {
+    await db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** Runs in its own process: both sides on one fresh database. */
-export async function smallFiles(paths: string[]): Promise<SmallFilesResult> {
+export async function smallFiles(
+  paths: string[],
+  embeddedToo: boolean,
+): Promise<SmallFilesResult> {
   const name = `tec_bench_small_${Deno.pid}`;
   const admin = connectPostgres({ config: adminConfig() });
   await admin.query(`CREATE DATABASE ${name}`);
@@ -107,38 +163,19 @@ export async function smallFiles(paths: string[]): Promise<SmallFilesResult> {
       ALTER gas_day SET DEFAULT '2024-01-17', ALTER cycle SET DEFAULT 'Timely', ALTER load_id SET DEFAULT 0`,
     );
     const psqlMsPerFile = await psqlBaseline(name, paths);
-    const timely = findCycle("timely")!;
-    const ms: number[] = [];
     const t0 = performance.now();
-    for (const [k, path] of paths.entries()) {
-      const bytes = await Deno.readFile(path);
-      const started = performance.now();
-      const o = await loadFile(db, {
-        schema: "staging",
-        report: FAMILY_A,
-        source: "bench",
-        asset: "TW",
-        gasDay: addDays("2020-01-01", k),
-        cycle: timely,
-        url: `file://${path}`,
-        sha256: sha256(bytes),
-        bytes: bytes.length,
-        open: () => Promise.resolve(new Blob([bytes]).stream()),
-      });
-      ms.push(performance.now() - started);
-      if (o.status !== "loaded" || o.counts.inserted !== REAL_ROWS) {
-        throw new Error(`small file ${k}: ${JSON.stringify(o)}`);
-      }
-    }
+    const ms = await loadAll(db, paths);
     const total = (performance.now() - t0) / 1000;
-    const sorted = [...ms].sort((a, b) => a - b);
+    const embedded = embeddedToo ? quantiles(await embeddedLoads(paths)) : undefined;
     return {
       files: paths.length,
       rows: REAL_ROWS,
       psqlMsPerFile,
-      pipelineMedianMs: sorted[Math.floor(sorted.length / 2)],
-      pipelineP95Ms: sorted[Math.floor(sorted.length * 0.95)],
+      pipelineMedianMs: quantiles(ms).median,
+      pipelineP95Ms: quantiles(ms).p95,
       pipelineFilesPerSecond: paths.length / total,
+      embeddedMedianMs: embedded?.median,
+      embeddedP95Ms: embedded?.p95,
     };
   } finally {
     await db.close();
@@ -160,12 +197,18 @@ export function smallFilesReport(r: SmallFilesResult): string[] {
     } ms, ${r.pipelineFilesPerSecond.toFixed(0)} files/s`,
     `  targets: median <= 5 ms: ${r.pipelineMedianMs <= 5 ? "PASS" : "MISS"}; ` +
     `>= 0.5 of the psql per-file rate: ${ratio.toFixed(2)} ${ratio >= 0.5 ? "PASS" : "MISS"}`,
+    ...(r.embeddedMedianMs === undefined ? [] : [
+      `  embedded engine (loadFile into PGlite): median ${
+        r.embeddedMedianMs.toFixed(2)
+      } ms/file, ` +
+      `p95 ${r.embeddedP95Ms!.toFixed(2)} ms`,
+    ]),
   ];
 }
 
 if (import.meta.main) {
-  const [dir, files] = Deno.args;
+  const [dir, files, engines] = Deno.args;
   const paths = await writeSmallFiles(dir, Number(files));
-  console.log(JSON.stringify(await smallFiles(paths)));
+  console.log(JSON.stringify(await smallFiles(paths, (engines ?? "").includes("embedded"))));
   await Deno.remove(dir, { recursive: true });
 }

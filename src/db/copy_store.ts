@@ -148,18 +148,15 @@ async function copyTable(
     await fingerprint(source, name, columns),
     await fingerprint(tx, name, columns),
   ];
-  if (before.n > 0) {
-    if (before.n === from.n && before.h === from.h) {
-      return { table, rows: from.n, status: "present" };
-    }
-    throw new CopyConflictError(table, from.n, before.n);
+  // Both empty counts as present: a second run reports nothing copied.
+  if (before.n === from.n && before.h === from.h) {
+    return { table, rows: from.n, status: "present" };
   }
-  if (from.n > 0) {
-    await tx.copyIn(
-      `COPY ${name} (${columns.join(", ")}) FROM STDIN`,
-      copyOut(source, name, columns),
-    );
-  }
+  if (before.n > 0) throw new CopyConflictError(table, from.n, before.n);
+  await tx.copyIn(
+    `COPY ${name} (${columns.join(", ")}) FROM STDIN`,
+    copyOut(source, name, columns),
+  );
   const after = await fingerprint(tx, name, columns);
   if (after.n !== from.n || after.h !== from.h) {
     throw new Error(

@@ -4,6 +4,29 @@
  * engine (an embedded one) can be added beside the postgres.js one without
  * touching the rest.
  *
+ * Two engines implement it: a PostgreSQL server through postgres.js
+ * (`postgres.ts`) and the embedded PGlite (`pglite.ts`). Both keep one value
+ * contract, for `query` and `cursor` alike (tests/db/value_contract_test.ts
+ * runs it on each):
+ *
+ * | column type                    | JavaScript value                                    |
+ * | ------------------------------ | --------------------------------------------------- |
+ * | `smallint`, `integer`, `float` | `number`                                            |
+ * | `bigint`, `numeric`            | decimal `string`, exact (never a rounded number)    |
+ * | `date`                         | `YYYY-MM-DD` `string` (no time zone dragged in)     |
+ * | `timestamptz`                  | `Date`                                              |
+ * | `boolean`, `text`, `json(b)`   | `boolean`, `string`, parsed value                   |
+ * | arrays                         | arrays of the element's value (`bigint[]`: strings) |
+ * | `NULL`                         | `null`                                              |
+ *
+ * Parameters go as text: pass a `bigint` or a date as its string.
+ *
+ * Where the engines differ, by design or by nature: the embedded engine is
+ * one session (queries and transactions take turns, in order; `ping` does
+ * not queue behind them), takes COPY through `/dev/blob` in blobs of a few
+ * MB inside the caller's transaction, does not enforce `statement_timeout`,
+ * and is held by one process at a time (`embedded_lock.ts`).
+ *
  * @module
  */
 

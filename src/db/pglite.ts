@@ -162,6 +162,28 @@ class EmbeddedTransaction implements Transaction {
   }
 }
 
+/**
+ * The engine's WebAssembly and data files are missing: the one-file bundle
+ * (`deno task bundle`) cannot carry them, unlike the compiled binary.
+ */
+export class EngineFilesMissingError extends Error {
+  /** Build the error from the engine's own (`Requires read access to ".../pglite.data"`, ENOENT). */
+  constructor(options?: ErrorOptions) {
+    super(
+      "the embedded engine's files (pglite.wasm, pglite.data) are not beside this program: " +
+        "the one-file bundle cannot carry them. Run the compiled binary (deno task compile) or " +
+        "deno task start, or use a PostgreSQL server (DATABASE_URL or DB_HOST)",
+      options,
+    );
+    this.name = "EngineFilesMissingError";
+  }
+}
+
+function engineFilesError(e: unknown): unknown {
+  const m = (e as Error)?.message ?? "";
+  return /(pglite|initdb)\.(wasm|data)/.test(m) ? new EngineFilesMissingError({ cause: e }) : e;
+}
+
 /** One open engine and its lock, shared by every open of its directory in this process. */
 interface Shared {
   pg: PGlite;
@@ -177,7 +199,9 @@ async function start(dir: string, schema: string): Promise<Shared> {
     await Deno.mkdir(dir, { recursive: true });
     // Loaded only when the embedded engine is chosen: a server never pays for it.
     const { PGlite } = await import("@electric-sql/pglite");
-    const pg = await PGlite.create({ dataDir: dir, parsers: PARSERS });
+    const pg = await PGlite.create({ dataDir: dir, parsers: PARSERS }).catch((e) => {
+      throw engineFilesError(e);
+    });
     await pg.exec(`SET search_path TO ${quoteIdent(schema)}, public`);
     return { pg, lock, refs: 0 };
   } catch (e) {
@@ -310,6 +334,25 @@ export async function* copyOut(
  * time, the next asked only when the consumer wants it. The transaction holds
  * the engine's one session for the whole read.
  */
+/** What `DECLARE ... CURSOR FOR` takes: a query. */
+const QUERY_START = /^\s*(\(|select\b|with\b|values\b|table\b)/i;
+
+/**
+ * A cursor reads a query. The server engine runs any statement in its
+ * read-only transaction, where one that writes fails as read-only (25006);
+ * `DECLARE` would call the same statement a syntax error, so it is refused
+ * here the way the server refuses it.
+ */
+function refuseNonQuery(text: string): void {
+  if (QUERY_START.test(text.replace(/^(\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/))*/, ""))) return;
+  const word = text.trim().split(/\s+/, 1)[0]?.toUpperCase() ?? "";
+  throw new DatabaseError(
+    `cannot execute ${word} in a read-only transaction: a cursor reads one query ` +
+      "(SELECT, WITH, VALUES or TABLE)",
+    { code: "25006" },
+  );
+}
+
 function cursorOf<T>(
   pg: PGlite,
   text: string,
@@ -324,6 +367,7 @@ function cursorOf<T>(
       const feed = new Handoff<T[]>();
       const reading = pg.transaction(async (tx) => {
         await tx.exec("SET TRANSACTION READ ONLY");
+        refuseNonQuery(text);
         await run(tx, `DECLARE tec_cursor NO SCROLL CURSOR FOR ${text}`, params);
         for (;;) {
           const rows = (await run(tx, `FETCH ${batchSize} FROM tec_cursor`)).rows as T[];

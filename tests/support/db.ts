@@ -97,6 +97,10 @@ async function freshServer(schema: string): Promise<TestDatabase> {
 }
 
 /** A copy of an initialised, empty store (initdb once per run, not per test). */
+export function freshEmbeddedDatabase(schema = "staging"): Promise<TestDatabase> {
+  return freshEmbedded(schema);
+}
+
 async function freshEmbedded(schema: string): Promise<TestDatabase> {
   const parent = await Deno.makeTempDir({ prefix: "tec-test-pg-" });
   const dir = `${parent}/pg`;
