@@ -16,6 +16,9 @@ export function metricsObserver(
       m.fetchRequests.inc({ asset, outcome });
       m.fetchDuration.observe({ asset }, seconds);
     },
+    firstSeen(job, seconds) {
+      m.postingLatency.observe({ source: job.source.name, cycle: job.cycle.label }, seconds);
+    },
     outcome(job, o) {
       const asset = job.source.asset;
       const cycle = job.cycle.label;
@@ -26,6 +29,7 @@ export function metricsObserver(
         m.rowsQuarantined.inc({ asset }, o.counts.quarantined);
         m.rowsDeleted.inc({ asset, cycle }, o.counts.deleted);
       }
+      if (o.sameBytes) m.parametersIgnored.inc({ source: job.source.name });
       if (o.status === "loaded" || o.status === "unchanged") {
         m.lastSuccessTimestamp.set({ asset, cycle }, now().getTime() / 1000);
       }

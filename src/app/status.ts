@@ -5,8 +5,9 @@
  * @module
  */
 import type { Database } from "../db/database.ts";
-import { lastFailure, latestLoads } from "../load/ledger.ts";
-import { nextChecks } from "../daemon/poll_state.ts";
+import { lastFailure, latestLoads, parametersIgnored } from "../load/ledger.ts";
+import { nextChecks, postingLatency } from "../daemon/poll_state.ts";
+import { budgetState } from "../daemon/request_budget.ts";
 import { isMigrated } from "../db/migrate.ts";
 import type { DaemonStatus } from "../daemon/daemon.ts";
 import type { ReadyResult } from "../health/app.ts";
@@ -39,6 +40,8 @@ export interface StatusOptions {
   nextPostings?: { source: string; due_at?: string }[];
   /** First gas day of the polling window: older pairs are not listed. */
   windowStart?: string;
+  /** The daemon's clock. @default the system clock */
+  now?: () => Date;
 }
 
 /** What the database says, or why it could not say it. */
@@ -48,6 +51,16 @@ async function fromDatabase(o: StatusOptions): Promise<Record<string, unknown>> 
       latest_loads: await latestLoads(o.db, o.schema),
       next_checks: await nextChecks(o.db, { schema: o.schema, fromDay: o.windowStart }),
       last_failed_load: (await lastFailure(o.db, o.schema)) ?? null,
+      // Sources whose site answered different (gas day, cycle) requests with the same bytes.
+      parameters_ignored: await parametersIgnored(o.db, o.schema),
+      // Per source: how long after the nominal posting time the window's files landed.
+      posting_latency: await postingLatency(o.db, {
+        schema: o.schema,
+        fromDay: o.windowStart,
+        now: o.now?.() ?? new Date(),
+      }),
+      // Per operator: slots reserved, the next one, and any pause a host asked for.
+      request_budget: await budgetState(o.db, o.schema),
     };
   } catch (e) {
     return { database: { ok: false, error: (e as Error).message } };

@@ -11,13 +11,20 @@ import { timeZoneProblem } from "../domain/gas_day.ts";
 import { hostPortProblem } from "./host_port.ts";
 import { Secret } from "./secret.ts";
 import { cronProblem } from "../schedule/cron.ts";
-import { validateCalendarOptions } from "../schedule/calendar.ts";
+import {
+  DEFAULT_POSTING_TIMES,
+  type PostingTime,
+  validateCalendarOptions,
+} from "../schedule/calendar.ts";
 import { ConfigError, type Problem, Reader, show } from "./validate.ts";
 
 import { LOG_LEVELS, type LogLevel } from "../log/levels.ts";
 export { LOG_LEVELS, type LogLevel };
 
 import { findReport, reportIds } from "../reports/all.ts";
+import { CYCLE_ENCODINGS, type CycleEncoding } from "../reports/report.ts";
+import { findPreset, PIPELINE_PRESETS, type PipelinePreset } from "./presets.ts";
+import { nearest } from "./nearest.ts";
 
 /** Where the data lives: a PostgreSQL server, or the embedded one (PGlite) under `data_dir`. */
 export type DatabaseEngine = "server" | "embedded";
@@ -76,10 +83,21 @@ export interface HttpConfig {
   maxBodyBytes: number;
   /** `User-Agent` header. */
   userAgent: string;
+  /**
+   * Send `If-None-Match` / `If-Modified-Since` when the site gave validators
+   * with the pair's current file (`http.conditional_requests`).
+   * @default {true}
+   */
+  conditionalRequests?: boolean;
 }
 
 /** One report of one pipeline to poll and load. */
 export interface SourceConfig {
+  /**
+   * The known pipeline (`sources[].pipeline`, e.g. `PEPL`) whose preset gave
+   * the defaults of the other keys (see `presets.ts`); absent without one.
+   */
+  pipeline?: string;
   /** Unique name, used in logs and the ledger. */
   name: string;
   /** Asset (pipeline) code sent as `asset=`, e.g. `TW`. */
@@ -94,6 +112,23 @@ export interface SourceConfig {
   cycles: CycleId[];
   /** Further request parameters, sent as given. */
   params: Record<string, string>;
+  /**
+   * `cycle=<code>` or `cycleDesc=<name>` (`sources[].cycle_encoding`);
+   * absent: the report's own.
+   */
+  cycleEncoding?: CycleEncoding;
+  /**
+   * When this source's postings are expected, per cycle, where they differ
+   * from the NAESB times (`sources[].posting_times`); the daemon probes from
+   * then on.
+   */
+  postingTimes?: Partial<Record<CycleId, PostingTime>>;
+  /**
+   * Whose platform the site is, for the request budget
+   * (`sources[].operator`); absent: the host's registered domain
+   * (`energytransfer.com`), see `daemon/operators.ts`.
+   */
+  operator?: string;
   /** Whether the source is polled at all. */
   enabled: boolean;
 }
@@ -104,8 +139,12 @@ export interface DaemonConfig {
   schedule: string;
   /** Gas days of history kept in the polling window. */
   historyDays: number;
-  /** Minutes after an expected posting time before a cycle is due. */
+  /** Minutes after an expected posting time before a cycle is due (0: probe from the posting time). */
   graceMinutes: number;
+  /** Re-probe delay of a pair not posted yet during its first {@linkcode fastProbeMinutes} after its posting time. */
+  fastProbeSeconds: number;
+  /** How long after a posting time the fast re-probes last (0: none; the back-off starts at once). */
+  fastProbeMinutes: number;
   /** First re-probe delay for a cycle that is not posted yet. */
   probeInitialSeconds: number;
   /** Largest re-probe delay. */
@@ -233,6 +272,7 @@ function readHttp(top: Reader): HttpConfig {
     backoffMaxMs: h.int("backoff_max_ms", 30_000, 0, 3_600_000),
     maxBodyBytes: h.int("max_body_bytes", 64 * 1024 * 1024, 1024, 2 ** 40),
     userAgent: h.string("user_agent", "tec-pipeline"),
+    conditionalRequests: h.bool("conditional_requests", true),
   };
   h.rejectUnknown();
   return http;
@@ -253,41 +293,121 @@ function readCycles(s: Reader): CycleId[] {
   return cycles;
 }
 
+const POSTING_TIME = /^(?:([+-]\d)d\s+)?([01]?\d|2[0-3]):([0-5]\d)$/;
+
+/**
+ * `posting_times`: cycle id to a local time, `"17:30"` (on the cycle's usual
+ * day: the day before for Timely and Evening, the day after for Final) or
+ * `"-1d 17:30"` / `"+1d 08:00"` (days from the gas day's date).
+ */
+function readPostingTimes(s: Reader): Partial<Record<CycleId, PostingTime>> | undefined {
+  if (s.raw("posting_times") === undefined) return undefined;
+  const out: Partial<Record<CycleId, PostingTime>> = {};
+  for (const [k, v] of Object.entries(s.stringMap("posting_times"))) {
+    const cycle = findCycle(k);
+    const m = POSTING_TIME.exec(v.trim());
+    if (!cycle) {
+      s.fail(`posting_times.${k}`, `not a cycle (${CYCLES.map((x) => x.id).join(", ")})`);
+    } else if (out[cycle.id]) {
+      s.fail(`posting_times.${k}`, `cycle ${cycle.id} is given twice`);
+    } else if (!m) {
+      s.fail(
+        `posting_times.${k}`,
+        `expected a local time HH:MM, optionally after a day offset (-1d 17:30), got ${show(v)}`,
+      );
+    } else {
+      const dayOffset = m[1] === undefined
+        ? DEFAULT_POSTING_TIMES[cycle.id].dayOffset
+        : Number(m[1]);
+      out[cycle.id] = { dayOffset, hour: Number(m[2]), minute: Number(m[3]) };
+    }
+  }
+  return out;
+}
+
+/** `pipeline`: the preset it names, if any (a name it does not know is a problem). */
+function readPreset(s: Reader): PipelinePreset | undefined {
+  const name = s.optionalString("pipeline");
+  if (name === undefined) return undefined;
+  const preset = findPreset(name);
+  if (!preset) {
+    const names = PIPELINE_PRESETS.map((p) => p.pipeline);
+    const near = nearest(name.toUpperCase(), names);
+    s.fail(
+      "pipeline",
+      `unknown pipeline ${show(name)}${near ? `; did you mean ${near}?` : ""} ` +
+        `(known: ${names.join(", ")}; or leave it out and give asset, base_url and report)`,
+    );
+  }
+  return preset;
+}
+
 function readSource(s: Reader, i: number, before: readonly SourceConfig[]): SourceConfig {
+  const preset = readPreset(s);
   const cycles = readCycles(s);
   const src: SourceConfig = {
-    name: s.string("name", `source${i + 1}`, { pattern: /^[A-Za-z0-9_.-]{1,64}$/ }),
-    asset: s.string("asset", "", {
+    name: s.string("name", preset?.pipeline.toLowerCase() ?? `source${i + 1}`, {
+      pattern: /^[A-Za-z0-9_.-]{1,64}$/,
+    }),
+    asset: s.string("asset", preset?.asset ?? "", {
       pattern: ASSET,
       expected: "an upper-case asset code such as TW",
     }),
-    baseUrl: s.string("base_url", "", {
+    baseUrl: s.string("base_url", preset?.baseUrl ?? "", {
       pattern: URL_BASE,
       expected: "an http(s) URL with host and no path, e.g. https://twtransfer.energytransfer.com",
     }).replace(/\/$/, ""),
-    report: s.oneOf("report", "operationally-available", reportIds()),
+    report: s.oneOf("report", preset?.report ?? "operationally-available", reportIds()),
     searchType: s.string("search_type", "ALL", {
       pattern: /^[A-Z]{1,10}$/,
       expected: "ALL or NOM",
     }),
     cycles,
-    params: s.stringMap("params"),
+    // Given, params replace the preset's (so one can be left out); absent, the preset's apply.
+    params: s.raw("params") === undefined ? { ...preset?.params } : s.stringMap("params"),
     enabled: s.bool("enabled", true),
   };
-  if (s.raw("asset") === undefined) s.fail("asset", "required: the pipeline's asset code, e.g. TW");
+  if (preset) src.pipeline = preset.pipeline;
+  const operator = s.optionalString("operator");
+  if (operator !== undefined) src.operator = operator;
+  const postingTimes = readPostingTimes(s);
+  if (postingTimes !== undefined) src.postingTimes = postingTimes;
+  const encoding = s.raw("cycle_encoding") === undefined
+    ? preset?.cycleEncoding
+    : s.oneOf("cycle_encoding", "code", CYCLE_ENCODINGS);
+  if (encoding !== undefined) src.cycleEncoding = encoding;
+  checkSource(s, src, preset, before);
+  s.rejectUnknown();
+  return src;
+}
+
+/** What one source's keys cannot say alone: required keys, reserved params, a repeated name. */
+function checkSource(
+  s: Reader,
+  src: SourceConfig,
+  preset: PipelinePreset | undefined,
+  before: readonly SourceConfig[],
+): void {
+  const hint = "; or name a known pipeline, e.g. pipeline: TW";
+  // An unknown pipeline is reported once, under its own key, not again as missing keys.
+  const named = preset !== undefined || s.raw("pipeline") !== undefined;
+  if (!named && s.raw("asset") === undefined) {
+    s.fail("asset", `required: the pipeline's asset code, e.g. TW${hint}`);
+  }
   for (const k of Object.keys(src.params)) {
     if (findReport(src.report)?.reservedParams.includes(k)) {
       s.fail(`params.${k}`, "set by the program for each request; remove it from params");
     }
   }
-  if (s.raw("base_url") === undefined) {
-    s.fail("base_url", "required: the ipost site, e.g. https://twtransfer.energytransfer.com");
+  if (!named && s.raw("base_url") === undefined) {
+    s.fail(
+      "base_url",
+      `required: the ipost site, e.g. https://twtransfer.energytransfer.com${hint}`,
+    );
   }
   if (before.some((o) => o.name === src.name)) {
     s.fail("name", `duplicate source name ${show(src.name)}`);
   }
-  s.rejectUnknown();
-  return src;
 }
 
 function readSources(top: Reader, problems: Problem[]): SourceConfig[] {
@@ -306,7 +426,9 @@ function readDaemon(top: Reader, zone: string | undefined, sources: SourceConfig
   const daemon: DaemonConfig = {
     schedule: d.string("schedule", "*/5 * * * *"),
     historyDays: d.int("history_days", 3, 0, 366),
-    graceMinutes: d.int("grace_minutes", 15, 0, 24 * 60),
+    graceMinutes: d.int("grace_minutes", 0, 0, 24 * 60),
+    fastProbeSeconds: d.int("fast_probe_seconds", 60, 1, 3600),
+    fastProbeMinutes: d.int("fast_probe_minutes", 30, 0, 24 * 60),
     probeInitialSeconds: d.int("probe_initial_seconds", 60, 1, 86_400),
     probeMaxSeconds: d.int("probe_max_seconds", 900, 1, 86_400),
     recheckMinutes: d.int("recheck_minutes", 60, 1, 7 * 24 * 60),
@@ -329,11 +451,15 @@ function readDaemon(top: Reader, zone: string | undefined, sources: SourceConfig
     // A polled cycle the window can never reach (Final with history_days 0)
     // would fail every sweep; say so now, naming the source.
     const cal = { zone, historyDays: daemon.historyDays, graceMinutes: daemon.graceMinutes };
-    for (const src of sources) {
-      for (const p of validateCalendarOptions({ ...cal, cycles: src.cycles })) {
-        d.fail("history_days", `${p} (source ${src.name})`);
+    sources.forEach((src, i) => {
+      const opts = { ...cal, cycles: src.cycles, postingTimes: src.postingTimes };
+      for (const p of validateCalendarOptions(opts)) {
+        // A source's own posting time is reported under its key, the window under history_days.
+        const own = /^postingTimes\.(\w+): (.*)$/.exec(p);
+        if (own) top.fail(`sources[${i}].posting_times.${own[1]}`, own[2]);
+        else d.fail("history_days", `${p} (source ${src.name})`);
       }
-    }
+    });
   }
   return daemon;
 }

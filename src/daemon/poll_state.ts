@@ -25,6 +25,10 @@ export interface Claimed {
   status: PollStatus;
   /** Consecutive looks without data so far. */
   attempts: number;
+  /** When the pair was first looked at. */
+  firstCheckedAt: Date;
+  /** When the daemon first found data for it (`null` until then). */
+  firstSeenAt: Date | null;
 }
 
 /** Options for {@linkcode claimDue}. */
@@ -37,8 +41,8 @@ export interface ClaimOptions {
   report: string;
   /** Asset code. */
   asset: string;
-  /** Candidate pairs (due by the calendar). */
-  pairs: readonly { gasDay: IsoDate; cycle: string }[];
+  /** Candidate pairs (due by the calendar), with their nominal posting time when known. */
+  pairs: readonly { gasDay: IsoDate; cycle: string; expectedAt?: Date }[];
   /** The poller's clock. */
   now: Date;
   /** How long a claim lasts unless renewed. */
@@ -53,27 +57,58 @@ export interface ClaimOptions {
  * poller's lease).
  */
 export async function claimDue(db: Queryable, o: ClaimOptions): Promise<Claimed[]> {
+  const pairs = o.pairs.map((p) => ({ ...p, source: o.source, report: o.report, asset: o.asset }));
+  return await claimDueMany(db, { ...o, pairs });
+}
+
+/** A candidate pair of {@linkcode claimDueMany}: of any source. */
+export interface ManyPair {
+  /** Source name. */
+  source: string;
+  /** Its report. */
+  report: string;
+  /** Its asset. */
+  asset: string;
+  /** Gas day. */
+  gasDay: IsoDate;
+  /** Cycle label. */
+  cycle: string;
+  /** Nominal posting time, when known. */
+  expectedAt?: Date;
+}
+
+/** {@linkcode claimDue} for the pairs of every source at once: one statement per sweep. */
+export async function claimDueMany(
+  db: Queryable,
+  o: Omit<ClaimOptions, "source" | "report" | "asset" | "pairs"> & {
+    pairs: readonly ManyPair[];
+  },
+): Promise<(Claimed & { source: string })[]> {
   if (o.pairs.length === 0) return [];
-  return await db.query<Claimed>(
+  return await db.query<Claimed & { source: string }>(
     `INSERT INTO ${quoteIdent(o.schema)}.poll_state AS p
        (source, asset, gas_day, cycle, status, attempts, first_checked_at, last_checked_at,
-      next_check_at, claim_token, report)
-     SELECT $1, $2, u.d::date, u.c, 'pending', 0, $5::timestamptz, $5::timestamptz,
-            $5::timestamptz + make_interval(secs => $6), $7::uuid, $8
-     FROM unnest($3::text[], $4::text[]) AS u(d, c)
+      next_check_at, claim_token, report, expected_at)
+     SELECT u.s, u.a, u.d::date, u.c, 'pending', 0, $1::timestamptz, $1::timestamptz,
+            $1::timestamptz + make_interval(secs => $2), $3::uuid, u.r, u.e
+     FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
+       AS u(s, r, a, d, c, e)
      ON CONFLICT (source, report, gas_day, cycle) DO UPDATE
-       SET next_check_at = EXCLUDED.next_check_at, claim_token = EXCLUDED.claim_token
-       WHERE p.next_check_at <= $5::timestamptz
-     RETURNING to_char(p.gas_day, 'YYYY-MM-DD') AS "gasDay", p.cycle, p.status, p.attempts`,
+       SET next_check_at = EXCLUDED.next_check_at, claim_token = EXCLUDED.claim_token,
+           expected_at = coalesce(EXCLUDED.expected_at, p.expected_at)
+       WHERE p.next_check_at <= $1::timestamptz
+     RETURNING p.source, to_char(p.gas_day, 'YYYY-MM-DD') AS "gasDay", p.cycle, p.status,
+       p.attempts, p.first_checked_at AS "firstCheckedAt", p.first_seen_at AS "firstSeenAt"`,
     [
-      o.source,
-      o.asset,
-      o.pairs.map((p) => p.gasDay),
-      o.pairs.map((p) => p.cycle),
       o.now.toISOString(),
       o.leaseSeconds,
       o.token,
-      o.report,
+      o.pairs.map((p) => p.source),
+      o.pairs.map((p) => p.report),
+      o.pairs.map((p) => p.asset),
+      o.pairs.map((p) => p.gasDay),
+      o.pairs.map((p) => p.cycle),
+      o.pairs.map((p) => p.expectedAt?.toISOString() ?? null),
     ],
   );
 }
@@ -124,6 +159,8 @@ export interface LookRecord {
   sha256?: string;
   /** Why it failed or is not posted. */
   error?: string;
+  /** This look found data: the pair's first sighting, unless it has one. */
+  seenData?: boolean;
 }
 
 /**
@@ -135,7 +172,9 @@ export async function recordLook(db: Queryable, r: LookRecord): Promise<boolean>
   const rows = await db.query(
     `UPDATE ${quoteIdent(r.schema)}.poll_state
      SET status = $4, attempts = $5, last_checked_at = $6, next_check_at = $7,
-         last_sha256 = coalesce($8, last_sha256), last_error = $9, claim_token = NULL
+         last_sha256 = coalesce($8, last_sha256), last_error = $9, claim_token = NULL,
+         first_seen_at = CASE WHEN $11 THEN coalesce(first_seen_at, $6::timestamptz)
+                              ELSE first_seen_at END
      WHERE source = $1 AND gas_day = $2 AND cycle = $3 AND claim_token = $10::uuid
      RETURNING 1`,
     [
@@ -149,6 +188,7 @@ export async function recordLook(db: Queryable, r: LookRecord): Promise<boolean>
       r.sha256 ?? null,
       r.error ?? null,
       r.token,
+      r.seenData ?? false,
     ],
   );
   return rows.length > 0;
@@ -174,10 +214,18 @@ export async function earliestNextCheck(
   db: Queryable,
   o: { schema: string; source: string; fromDay: IsoDate; now: Date },
 ): Promise<Date | undefined> {
+  return await earliestNextCheckOf(db, { ...o, sources: [o.source] });
+}
+
+/** The earliest `next_check_at` after `now` among the pairs of any of `sources`: one statement. */
+export async function earliestNextCheckOf(
+  db: Queryable,
+  o: { schema: string; sources: readonly string[]; fromDay: IsoDate; now: Date },
+): Promise<Date | undefined> {
   const [r] = await db.query<{ t: string | null }>(
     `SELECT min(next_check_at) AS t FROM ${quoteIdent(o.schema)}.poll_state
-     WHERE source = $1 AND gas_day >= $2 AND next_check_at > $3`,
-    [o.source, o.fromDay, o.now.toISOString()],
+     WHERE source = ANY($1::text[]) AND gas_day >= $2 AND next_check_at > $3`,
+    [[...o.sources], o.fromDay, o.now.toISOString()],
   );
   return r?.t ? new Date(r.t) : undefined;
 }
@@ -211,6 +259,32 @@ export async function statusCounts(
   const out: Record<PollStatus, number> = { pending: 0, not_posted: 0, failed: 0, loaded: 0 };
   for (const r of rows) out[r.status] = r.n;
   return out;
+}
+
+/**
+ * Per source, how late the pairs of the window (gas day `fromDay` on) landed:
+ * `first_seen_at - expected_at` in seconds, as count, median, 90th percentile
+ * and largest; also how many are still waiting past their posting time.
+ */
+export function postingLatency(
+  db: Queryable,
+  o: { schema: string; fromDay?: IsoDate; now: Date },
+): Promise<Record<string, unknown>[]> {
+  return db.query(
+    `SELECT source, count(first_seen_at)::int AS seen,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lat)::numeric, 1)::float8
+         AS median_seconds,
+       round(percentile_cont(0.9) WITHIN GROUP (ORDER BY lat)::numeric, 1)::float8
+         AS p90_seconds,
+       round(max(lat)::numeric, 1)::float8 AS max_seconds,
+       count(*) FILTER (WHERE first_seen_at IS NULL AND expected_at <= $2)::int AS waiting
+     FROM (SELECT source, first_seen_at, expected_at,
+             extract(epoch FROM first_seen_at - expected_at) AS lat
+           FROM ${quoteIdent(o.schema)}.poll_state
+           WHERE expected_at IS NOT NULL AND gas_day >= coalesce($1::date, gas_day)) p
+     GROUP BY source ORDER BY source`,
+    [o.fromDay ?? null, o.now.toISOString()],
+  );
 }
 
 /** Pairs not loaded yet, soonest check first, from gas day `fromDay` on (all when absent). */

@@ -1,8 +1,10 @@
 /**
- * A per-host request budget: requests to one host start at least
- * `60 / requestsPerMinute` seconds apart, however many workers ask; and when
- * the host asks to slow down (429, `Retry-After`), none of them asks it again
- * before the pause it named is over.
+ * A per-host (or per-operator) request budget in this process: requests to
+ * one host start at least `60 / requestsPerMinute` seconds apart, however
+ * many workers ask; and when the host asks to slow down (429,
+ * `Retry-After`), none of them asks it again before the pause it named is
+ * over. With a key function, "host" is whatever it says (the operator: see
+ * `operators.ts`). The budget shared by processes is `request_budget.ts`.
  *
  * @module
  */
@@ -16,13 +18,19 @@ export class HostRateLimiter {
   readonly #next = new Map<string, number>();
   /** Per host: until when the host asked us to wait. */
   readonly #pausedUntil = new Map<string, number>();
+  readonly #keyOf: (url: string) => string;
 
   /**
-   * Allow `requestsPerMinute` per host on `clock`.
+   * Allow `requestsPerMinute` per host on `clock`; `keyOf` says which budget
+   * a URL draws on (default: its host).
    *
    * @throws {RangeError} unless `requestsPerMinute` is a positive number
    */
-  constructor(requestsPerMinute: number, clock: Clock) {
+  constructor(
+    requestsPerMinute: number,
+    clock: Clock,
+    keyOf: (url: string) => string = (url) => new URL(url).host,
+  ) {
     if (!(requestsPerMinute > 0) || !Number.isFinite(requestsPerMinute)) {
       throw new RangeError(
         `requests per minute must be a positive number, got ${requestsPerMinute}`,
@@ -30,6 +38,7 @@ export class HostRateLimiter {
     }
     this.#intervalMs = 60_000 / requestsPerMinute;
     this.#clock = clock;
+    this.#keyOf = keyOf;
   }
 
   /**
@@ -38,7 +47,7 @@ export class HostRateLimiter {
    * request behind the pause as well.
    */
   async acquire(url: string, signal?: AbortSignal): Promise<void> {
-    const host = new URL(url).host;
+    const host = this.#keyOf(url);
     for (;;) {
       const now = this.#clock.now().getTime();
       const slot = Math.max(now, this.#next.get(host) ?? 0);
@@ -53,7 +62,7 @@ export class HostRateLimiter {
    * `delayMs` from now (a shorter pause never shortens a longer one).
    */
   backOff(url: string, delayMs: number): void {
-    const host = new URL(url).host;
+    const host = this.#keyOf(url);
     const until = this.#clock.now().getTime() + Math.max(0, delayMs);
     if (until <= (this.#pausedUntil.get(host) ?? 0)) return;
     this.#pausedUntil.set(host, until);

@@ -16,10 +16,17 @@ import {
 } from "../pipeline/process_pair.ts";
 import { mapPool } from "../domain/async.ts";
 import type { Clock } from "./clock.ts";
-import { claimDue, type Claimed, recordLook, releaseClaim } from "./poll_state.ts";
+import {
+  claimDueMany,
+  type Claimed,
+  type ManyPair,
+  recordLook,
+  releaseClaim,
+} from "./poll_state.ts";
 import { startRenewal } from "./lease.ts";
-import { attemptsAfter, nextDelaySeconds, statusAfter } from "./poll_policy.ts";
+import { attemptsAfter, type LookResult, nextDelaySeconds, statusAfter } from "./poll_policy.ts";
 import { restrictedSources, type Restriction } from "../pipeline/selection.ts";
+import type { SourceConfig } from "../config/schema.ts";
 
 /** Everything a sweep needs. */
 export interface SweepContext {
@@ -45,10 +52,11 @@ export interface SweepReport {
   deferred: number;
 }
 
-/** Calendar options of the configuration for some cycles. */
+/** Calendar options of the configuration for some cycles (of `source`, with its posting times). */
 export function calendarOptions(
   ctx: Pick<PipelineContext, "config">,
   cycles: CalendarOptions["cycles"],
+  source?: Pick<SourceConfig, "postingTimes">,
 ): CalendarOptions {
   const d = ctx.config.daemon;
   return {
@@ -56,6 +64,7 @@ export function calendarOptions(
     historyDays: d.historyDays,
     graceMinutes: d.graceMinutes,
     cycles,
+    ...(source?.postingTimes && { postingTimes: source.postingTimes }),
   };
 }
 
@@ -68,6 +77,8 @@ export function leaseSeconds(ctx: Pick<PipelineContext, "config">): number {
 interface Work {
   job: PairJob;
   claim: Claimed;
+  /** Its nominal posting time (the calendar's). */
+  postedAt?: Date;
 }
 
 /**
@@ -99,33 +110,45 @@ export async function sweep(s: SweepContext): Promise<SweepReport> {
   }
 }
 
-/** Claim, with `token`, every pair the calendar says is due and nobody holds. */
+/** Claim, with `token`, every pair the calendar says is due and nobody holds: one statement. */
 async function claimAll(s: SweepContext, token: string, report: SweepReport): Promise<Work[]> {
   const ctx = s.pipeline;
   const now = s.clock.now();
-  const work: Work[] = [];
+  const bySource = new Map<string, SourceConfig>();
+  const postedAt = new Map<string, Date>();
+  const pairs: ManyPair[] = [];
   for (const { source, cycles } of restrictedSources(ctx.config.sources, s.restrict)) {
-    const due = duePairs(now, calendarOptions(ctx, cycles));
+    bySource.set(source.name, source);
+    const due = duePairs(now, calendarOptions(ctx, cycles, source));
     report.due += due.length;
-    const claimed = await claimDue(ctx.db, {
-      schema: ctx.config.database.schema,
-      source: source.name,
-      report: source.report,
-      asset: source.asset,
-      pairs: due.map((p) => ({ gasDay: p.gasDay, cycle: p.cycle.label })),
-      now,
-      leaseSeconds: leaseSeconds(ctx),
-      token,
-    });
-    for (const claim of claimed) {
-      const cycle = findCycle(claim.cycle)!;
-      work.push({
-        claim,
-        job: { source, gasDay: claim.gasDay, cycle, params: s.restrict.request, lock: "skip" },
+    for (const p of due) {
+      postedAt.set(`${source.name}|${p.gasDay}|${p.cycle.label}`, p.postedAt);
+      pairs.push({
+        source: source.name,
+        report: source.report,
+        asset: source.asset,
+        gasDay: p.gasDay,
+        cycle: p.cycle.label,
+        expectedAt: p.postedAt,
       });
     }
   }
-  return work;
+  const claimed = await claimDueMany(ctx.db, {
+    schema: ctx.config.database.schema,
+    pairs,
+    now,
+    leaseSeconds: leaseSeconds(ctx),
+    token,
+  });
+  return claimed.map((claim) => {
+    const source = bySource.get(claim.source)!;
+    const cycle = findCycle(claim.cycle)!;
+    return {
+      claim,
+      job: { source, gasDay: claim.gasDay, cycle, params: s.restrict.request, lock: "skip" },
+      postedAt: postedAt.get(`${claim.source}|${claim.gasDay}|${claim.cycle}`),
+    };
+  });
 }
 
 /** Look at one claimed pair and store how it ended (or hand it back at shutdown). */
@@ -156,12 +179,16 @@ async function lookAt(s: SweepContext, token: string, w: Work, report: SweepRepo
     return;
   }
   report.outcomes[outcome.status] = (report.outcomes[outcome.status] ?? 0) + 1;
-  const look = {
-    status: outcome.status,
-    retryable: outcome.retryable,
-    previousAttempts: claim.attempts,
-  };
+  const look = lookResult(w, outcome, clock.now());
   const next = new Date(clock.now().getTime() + nextDelaySeconds(look, ctx.config.daemon) * 1000);
+  const seenData = outcome.status === "loaded" || outcome.status === "unchanged";
+  if (
+    outcome.status === "loaded" && claim.firstSeenAt === null &&
+    look.sincePostingSeconds !== undefined
+  ) {
+    // The pair's first data: how long after its nominal posting time it landed.
+    ctx.observer?.firstSeen?.(job, look.sincePostingSeconds);
+  }
   const record = () =>
     recordLook(ctx.db, {
       ...where,
@@ -171,6 +198,7 @@ async function lookAt(s: SweepContext, token: string, w: Work, report: SweepRepo
       nextCheckAt: next,
       sha256: outcome.sha256,
       error: outcome.reason,
+      seenData,
     });
   // The database may be what just failed (a restart, a dropped connection):
   // try again for a little while, or the pair waits for its lease to lapse.
@@ -182,6 +210,24 @@ async function lookAt(s: SweepContext, token: string, w: Work, report: SweepRepo
     },
     (e) => ctx.log.warn("sweep.record_failed", { ...fields, reason: (e as Error).message }),
   );
+}
+
+/** How a look ended, for the poll policy: with the pair's timing relative to its posting time. */
+function lookResult(w: Work, outcome: PairOutcome, now: Date): LookResult {
+  const look: LookResult = {
+    status: outcome.status,
+    retryable: outcome.retryable,
+    previousAttempts: w.claim.attempts,
+  };
+  if (w.postedAt === undefined) return look;
+  const posted = w.postedAt.getTime();
+  look.sincePostingSeconds = (now.getTime() - posted) / 1000;
+  // A pair never looked at before was first checked by this claim.
+  if (w.claim.status !== "pending") {
+    look.firstLookSincePostingSeconds = (new Date(w.claim.firstCheckedAt).getTime() - posted) /
+      1000;
+  }
+  return look;
 }
 
 /** Attempts of {@linkcode retryBriefly}, 0.5 s apart and doubling: about 15 s in all. */

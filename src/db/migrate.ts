@@ -15,6 +15,8 @@ import m005 from "../../sql/005_pair_identity.sql" with { type: "text" };
 import m006 from "../../sql/006_versions_history.sql" with { type: "text" };
 import m007 from "../../sql/007_analyst_views.sql" with { type: "text" };
 import m008 from "../../sql/008_rebuild_requests.sql" with { type: "text" };
+import m009 from "../../sql/009_messenger_capacity.sql" with { type: "text" };
+import m010 from "../../sql/010_ignored_params_latency.sql" with { type: "text" };
 import m011 from "../../sql/011_dashboard_indexes.sql" with { type: "text" };
 import { type Database, quoteIdent } from "./database.ts";
 
@@ -38,7 +40,8 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 6, name: "006_versions_history", sql: m006 },
   { version: 7, name: "007_analyst_views", sql: m007 },
   { version: 8, name: "008_rebuild_requests", sql: m008 },
-  // 009 and 010 are reserved for work in progress elsewhere.
+  { version: 9, name: "009_messenger_capacity", sql: m009 },
+  { version: 10, name: "010_ignored_params_latency", sql: m010 },
   { version: 11, name: "011_dashboard_indexes", sql: m011 },
 ]);
 

@@ -14,7 +14,7 @@
  */
 import { quoteIdent } from "../db/database.ts";
 import type { IsoDate } from "../domain/gas_day.ts";
-import { keyColumns, type Layout } from "../reports/layout.ts";
+import { keyColumns, type Layout, publishedColumns } from "../reports/layout.ts";
 import type { Report } from "../reports/report.ts";
 
 /** The pair columns every report table starts with, as named in the database. */
@@ -115,12 +115,13 @@ function csvField(value: string | number | null | undefined): string {
 }
 
 /**
- * The header line of an export: the layout's published headers, in order,
+ * The header line of an export: the layout's published headers, in order
+ * (a column derived from another's cell is not one),
  * each double-quoted, CRLF-terminated; with `withPair`, prefixed by
  * {@linkcode PAIR_HEADERS}.
  */
 export function csvHeader(layout: Layout, withPair: boolean): string {
-  const headers = layout.columns.map((c) => c.header);
+  const headers = publishedColumns(layout).map((c) => c.header);
   return (withPair ? [...PAIR_HEADERS, ...headers] : headers).map(quoted).join(",") + "\r\n";
 }
 
@@ -133,7 +134,7 @@ export function csvRow(layout: Layout, row: CapacityRow, withPair: boolean): str
   if (withPair) {
     for (const c of PAIR_COLUMNS) line += csvField(row[c]) + ",";
   }
-  const columns = layout.columns;
+  const columns = publishedColumns(layout);
   for (let i = 0; i < columns.length; i++) {
     if (i > 0) line += ",";
     line += csvField(row[columns[i].column]);

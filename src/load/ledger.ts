@@ -173,6 +173,79 @@ export interface Version {
   seenAt: Date;
   /** The pair's previous version, superseded as of `seenAt`. */
   supersedes?: number;
+  /**
+   * A version of another (gas day, cycle) of the same source and report with
+   * the very same bytes (see {@linkcode sameBytesElsewhere}).
+   */
+  sameBytesAs?: number;
+  /** The validators the site sent with the file. */
+  validators?: Validators;
+}
+
+/** What a site said identifies a file (its response headers), for a conditional request. */
+export interface Validators {
+  /** `ETag`. */
+  etag?: string;
+  /** `Last-Modified`. */
+  lastModified?: string;
+}
+
+/**
+ * The pair's current version and the validators its file came with, if the
+ * site gave any: what a conditional fetch sends back.
+ */
+export async function currentValidators(
+  db: Queryable,
+  schema: string,
+  k: PairKey,
+): Promise<(Validators & { loadId: number }) | undefined> {
+  const [r] = await db.query<
+    { load_id: number; etag: string | null; last_modified: string | null }
+  >(
+    `SELECT l.load_id::int AS load_id, l.etag, l.last_modified FROM ${table(schema)} l
+     WHERE ${pairWhere("l")} AND l.status = 'loaded' ORDER BY l.load_id DESC LIMIT 1`,
+    pairParams(k),
+  );
+  if (!r || (r.etag === null && r.last_modified === null)) return undefined;
+  return {
+    loadId: r.load_id,
+    ...(r.etag !== null && { etag: r.etag }),
+    ...(r.last_modified !== null && { lastModified: r.last_modified }),
+  };
+}
+
+/** A loaded version of another pair of the source whose bytes a new file repeats. */
+export interface SameBytes {
+  /** Its ledger id. */
+  loadId: number;
+  /** Its gas day. */
+  gasDay: string;
+  /** Its cycle label. */
+  cycle: string;
+}
+
+/**
+ * The earliest loaded version of another (gas day, cycle) of `k`'s source
+ * and report whose file had these bytes, if any. The file carries no gas day
+ * or cycle, so two requests that differ in them and get identical bytes are
+ * the sign of a site that ignored the parameters (and answered its latest
+ * posting): the new version may be stamped with a day it is not. Through the
+ * ledger's sha256 index.
+ */
+export async function sameBytesElsewhere(
+  db: Queryable,
+  schema: string,
+  k: PairKey & { sha256: string },
+): Promise<SameBytes | undefined> {
+  const [r] = await db.query<{ load_id: number; gas_day: string; cycle: string }>(
+    `SELECT l.load_id::int AS load_id, l.gas_day::text AS gas_day, l.cycle
+     FROM ${table(schema)} l
+     WHERE l.sha256 = $1 AND l.source = $2 AND l.report = $3 AND l.status = 'loaded'
+       AND (l.gas_day <> $4::date OR l.cycle <> $5)
+     ORDER BY l.load_id LIMIT 1`,
+    [k.sha256, k.source, k.report, k.gasDay, k.cycle],
+  );
+  return r && { loadId: r.load_id, gasDay: r.gas_day, cycle: r.cycle };
 }
 
 /**
@@ -191,6 +264,9 @@ export async function insertLoaded(
     ...[v.loadId, k.source, k.report, k.asset, k.gasDay, k.cycle, k.url, k.sha256, k.bytes],
     ...[k.forced, c.rowsRead, c.inserted, c.updated, c.unchanged, c.quarantined, c.deleted],
     v.seenAt,
+    v.sameBytesAs ?? null,
+    v.validators?.etag ?? null,
+    v.validators?.lastModified ?? null,
   ];
   const param = (value: unknown) => `$${params.push(value)}`;
   // A pair's first version supersedes nothing: no statement for it (per-file cost).
@@ -208,9 +284,10 @@ export async function insertLoaded(
        INSERT INTO ${table(schema)}
          (load_id, source, report, asset, gas_day, cycle, url, sha256, bytes, status, forced,
           rows_read, inserted, updated, unchanged, quarantined, deleted, first_seen_at,
-          last_seen_at, finished_at)
+          last_seen_at, finished_at, same_bytes_as, etag, last_modified)
        OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'loaded', $10, $11,
-               $12, $13, $14, $15, $16, $17::timestamptz, $17::timestamptz, clock_timestamp())
+               $12, $13, $14, $15, $16, $17::timestamptz, $17::timestamptz, clock_timestamp(),
+               $18::bigint, $19, $20)
        RETURNING load_id)
      INSERT INTO ${quoteIdent(schema)}.quarantine
        (load_id, source, report, asset, gas_day, cycle, sha256, line_no, raw_line, reason)
@@ -228,11 +305,14 @@ export async function touchVersion(
   schema: string,
   loadId: number,
   seenAt: Date,
+  validators?: Validators,
 ): Promise<void> {
+  // Validators given for the same bytes replace the old; one not given keeps its value.
   await db.query(
-    `UPDATE ${table(schema)} SET last_seen_at = greatest(last_seen_at, $2::timestamptz)
+    `UPDATE ${table(schema)} SET last_seen_at = greatest(last_seen_at, $2::timestamptz),
+       etag = coalesce($3, etag), last_modified = coalesce($4, last_modified)
      WHERE load_id = $1`,
-    [loadId, seenAt],
+    [loadId, seenAt, validators?.etag ?? null, validators?.lastModified ?? null],
   );
 }
 
@@ -277,6 +357,24 @@ export async function recordFailure(
     ],
   );
   return rows[0].load_id;
+}
+
+/** Per source, the loaded versions flagged by {@linkcode sameBytesElsewhere}, for `/status`. */
+export function parametersIgnored(
+  db: Queryable,
+  schema: string,
+): Promise<Record<string, unknown>[]> {
+  return db.query(
+    `SELECT s.source, s.versions, l.load_id::int AS last_load_id, l.gas_day::text AS gas_day,
+            l.cycle, o.gas_day::text AS same_as_gas_day, o.cycle AS same_as_cycle,
+            l.first_seen_at AS seen_at
+     FROM (SELECT source, count(*)::int AS versions, max(load_id) AS last
+           FROM ${table(schema)} WHERE same_bytes_as IS NOT NULL AND status = 'loaded'
+           GROUP BY source) s
+     JOIN ${table(schema)} l ON l.load_id = s.last
+     LEFT JOIN ${table(schema)} o ON o.load_id = l.same_bytes_as
+     ORDER BY s.source`,
+  );
 }
 
 /** Key of a pair in {@linkcode loadedPairs}: `source|YYYY-MM-DD|cycle label`. */

@@ -28,6 +28,8 @@ import {
   nextLoadId,
   priorState,
   recordFailure,
+  type SameBytes,
+  sameBytesElsewhere,
   touchVersion,
 } from "./ledger.ts";
 import { TooManyRejected } from "./stage_rows.ts";
@@ -41,7 +43,14 @@ export type { LoadRequest };
  * terminally (`loadId` and `reason` are that failure's); nothing was written.
  */
 export type LoadOutcome =
-  | { status: "loaded"; loadId: number; counts: LoadCounts; extraHeaders: string[] }
+  | {
+    status: "loaded";
+    loadId: number;
+    counts: LoadCounts;
+    extraHeaders: string[];
+    /** Another (gas day, cycle) of the source already had these very bytes (see `sameBytesElsewhere`). */
+    sameBytes?: SameBytes;
+  }
   | { status: "unchanged"; loadId: number }
   | { status: "rejected"; loadId: number; reason: string }
   | { status: "empty" }
@@ -117,27 +126,34 @@ async function attempt(
 ): Promise<LoadOutcome> {
   const key = ledgerKey(req);
   const pairParams = [req.asset, req.gasDay, req.cycle.label, req.source];
-  const [locked, prior, [{ n: present }], loadId] = await Promise.all([
+  const [locked, prior, [{ n: present }], loadId, sameBytes] = await Promise.all([
     lockPair(tx, key, req.lock ?? "wait"),
     priorState(tx, req.schema, { ...key, failuresFrom: req.failuresFrom }),
     tx.query<{ n: number }>(countPairSql(req.schema, req.report), pairParams),
     nextLoadId(tx, req.schema),
+    sameBytesElsewhere(tx, req.schema, key),
   ]);
   if (!locked) return { status: "locked" };
   const seenAt = versionTime(req.seenAt ?? startedAt, prior.latestSeenAt);
   if (!req.force && prior.latestSha === req.sha256) {
-    await touchVersion(tx, req.schema, prior.latestId!, seenAt);
+    await touchVersion(tx, req.schema, prior.latestId!, seenAt, req.validators);
     return { status: "unchanged", loadId: prior.latestId! };
   }
   if (!req.force && prior.terminalId !== undefined) {
     return { status: "rejected", loadId: prior.terminalId, reason: prior.terminalError! };
   }
-  const version = { loadId, seenAt, supersedes: prior.latestId };
+  const version = {
+    loadId,
+    seenAt,
+    supersedes: prior.latestId,
+    sameBytesAs: sameBytes?.loadId,
+    validators: req.validators,
+  };
   const w = { req, key, version, pairParams, step: stepper(req) };
   const written: Written = present === 0 && !careful
     ? await writeDirect(tx, w)
     : await writeStaged(tx, { ...w, careful, fresh: present === 0 });
-  return { status: "loaded", loadId, ...written };
+  return { status: "loaded", loadId, ...written, ...(sameBytes && { sameBytes }) };
 }
 
 /**

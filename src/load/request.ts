@@ -6,7 +6,7 @@
 import type { Cycle } from "../domain/cycles.ts";
 import type { IsoDate } from "../domain/gas_day.ts";
 import type { Report } from "../reports/report.ts";
-import type { Failure, LedgerKey } from "./ledger.ts";
+import type { Failure, LedgerKey, Validators } from "./ledger.ts";
 
 /** What to load. */
 export interface LoadRequest {
@@ -33,6 +33,11 @@ export interface LoadRequest {
    * says when the pipeline posted it. Default: the load's start.
    */
   seenAt?: Date;
+  /**
+   * The validators the site sent with the bytes (`ETag`, `Last-Modified`),
+   * kept on the version so the next fetch can be conditional.
+   */
+  validators?: Validators;
   /** Opens the bytes, inside the transaction (again for the careful pass after a duplicate). */
   open: () => Promise<ReadableStream<Uint8Array>>;
   /**

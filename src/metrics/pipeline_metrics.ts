@@ -40,6 +40,27 @@ export const LOAD_DURATION_BUCKETS: readonly number[] = Object.freeze([
   300,
 ]);
 
+/**
+ * Buckets for a posting's latency (first found minus nominal posting time),
+ * in seconds: probes every minute near the posting time, backing off later;
+ * late postings take hours.
+ */
+export const POSTING_LATENCY_BUCKETS: readonly number[] = Object.freeze([
+  15,
+  30,
+  60,
+  90,
+  120,
+  300,
+  600,
+  900,
+  1800,
+  3600,
+  7200,
+  14400,
+  43200,
+]);
+
 /** Every application metric, typed by its label names. */
 export interface PipelineMetrics {
   /** `tec_rows_loaded_total{asset,cycle}`: rows written to the database. */
@@ -58,6 +79,17 @@ export interface PipelineMetrics {
   readonly rowsDeleted: Counter<"asset" | "cycle">;
   /** `tec_last_success_timestamp_seconds{asset,cycle}`: unix time of the last successful load. */
   readonly lastSuccessTimestamp: Gauge<"asset" | "cycle">;
+  /**
+   * `tec_parameters_ignored_total{source}`: versions loaded whose bytes equal
+   * another (gas day, cycle) of the same source's (the site may have ignored
+   * the parameters).
+   */
+  readonly parametersIgnored: Counter<"source">;
+  /**
+   * `tec_posting_latency_seconds{source,cycle}`: when the daemon first found
+   * a pair's data, minus the pair's nominal posting time.
+   */
+  readonly postingLatency: Histogram<"source" | "cycle">;
 }
 
 /**
@@ -115,6 +147,20 @@ export function createPipelineMetrics(registry: Registry): PipelineMetrics {
       name: "tec_last_success_timestamp_seconds",
       help: "Unix time of the last successful load in seconds.",
       labelNames: ["asset", "cycle"] as const,
+      registers,
+    }),
+    parametersIgnored: new Counter({
+      name: "tec_parameters_ignored_total",
+      help: "Files loaded whose bytes equal another gas day or cycle's of the same source " +
+        "(the site may have ignored the parameters).",
+      labelNames: ["source"] as const,
+      registers,
+    }),
+    postingLatency: new Histogram({
+      name: "tec_posting_latency_seconds",
+      help: "Seconds from a posting's nominal time to when the daemon first found its data.",
+      labelNames: ["source", "cycle"] as const,
+      buckets: [...POSTING_LATENCY_BUCKETS],
       registers,
     }),
   };

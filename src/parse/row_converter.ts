@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { type Layout, type LayoutColumn, normaliseHeader } from "../reports/layout.ts";
+import {
+  type Layout,
+  type LayoutColumn,
+  normaliseHeader,
+  publishedColumns,
+} from "../reports/layout.ts";
 import { TerminalError } from "../domain/errors.ts";
 
 /**
@@ -55,6 +60,7 @@ function headerIndex(fields: readonly (string | null)[]): Map<string, number> {
  */
 export function mapHeader(fields: readonly (string | null)[], layout: Layout): HeaderMap {
   const seen = headerIndex(fields);
+  if (layout.exactHeader) checkExactHeader(fields, layout);
   const { checks, known } = compile(layout);
   const missing: string[] = [];
   const indexes = layout.columns.map((c) => {
@@ -75,6 +81,34 @@ export function mapHeader(fields: readonly (string | null)[], layout: Layout): H
   }
   const extra = fields.filter((f) => !known.has(normaliseHeader(f ?? ""))).map((f) => f ?? "");
   return { indexes, checks, width: fields.length, extra };
+}
+
+/** Whether a header field names `col` (its header or an alias, normalised). */
+function names(col: LayoutColumn, field: string | null): boolean {
+  const got = normaliseHeader(field ?? "");
+  return [col.header, ...(col.aliases ?? [])].some((h) => normaliseHeader(h) === got);
+}
+
+/**
+ * For a layout with `exactHeader`: the header must be the published columns
+ * in order, no more and no fewer. The first field that differs is named.
+ *
+ * @throws {HeaderError} naming the field, what was expected there and what came
+ */
+function checkExactHeader(fields: readonly (string | null)[], layout: Layout): void {
+  const want = publishedColumns(layout);
+  const n = Math.max(want.length, fields.length);
+  for (let i = 0; i < n; i++) {
+    const col = want[i];
+    const got = fields[i];
+    if (col !== undefined && got !== undefined && names(col, got)) continue;
+    const expected = col === undefined ? "no more columns" : `"${col.header}"`;
+    const found = got === undefined ? "the end of the header" : JSON.stringify(got ?? "");
+    throw new HeaderError(
+      `header is not the documented ${want.length}-column layout: field ${i + 1} ` +
+        `should be ${expected}, got ${found}`,
+    );
+  }
 }
 
 /** A typed row: layout-ordered values (`null` = missing); quantities as digit strings. */

@@ -15,11 +15,12 @@ import { ArchiveError, hashFile, type RawArchive } from "../archive/raw_archive.
 import { safeUrl } from "../log/redact.ts";
 import { isTerminal } from "../domain/errors.ts";
 import { classifyBody, SNIFF_BYTES, truncationReason } from "../source/classify.ts";
-import { fetchToArchive } from "../source/fetcher.ts";
+import { fetchPosting, type NotModified } from "../source/fetcher.ts";
+import { currentValidators, touchVersion, type Validators } from "../load/ledger.ts";
 import { LoadError, loadFile, type LoadOutcome } from "../load/load_file.ts";
 import type { Report } from "../reports/report.ts";
 import { reportFor } from "../reports/all.ts";
-import type { LoadCounts } from "../load/ledger.ts";
+import type { LoadCounts, SameBytes } from "../load/ledger.ts";
 import type { FailureJournal } from "../load/failure_journal.ts";
 
 /** Hooks for metrics; every member optional. */
@@ -28,6 +29,11 @@ export interface PairObserver {
   fetchAttempt?(asset: string, outcome: string, seconds: number): void;
   /** After each pair, whatever its outcome. */
   outcome?(job: PairJob, outcome: PairOutcome): void;
+  /**
+   * The daemon found a pair's first data, `seconds` after its nominal
+   * posting time (its posting latency).
+   */
+  firstSeen?(job: PairJob, seconds: number): void;
 }
 
 /** What the pipeline needs, built once per process. */
@@ -97,6 +103,11 @@ export interface PairOutcome {
   /** Time spent in the database load, in seconds (when a load ran). */
   loadSeconds?: number;
   /**
+   * Loaded, but another (gas day, cycle) of the source had these very bytes:
+   * the site may have ignored the parameters (see `sameBytesElsewhere`).
+   */
+  sameBytes?: SameBytes;
+  /**
    * Whether a failure is worth retrying soon; false when its error is a
    * `TerminalError` (a permanent HTTP refusal, an oversize body, a file whose
    * header cannot be used), which only new bytes or the slow re-check change.
@@ -120,6 +131,8 @@ export interface BodySource {
   contentType?: string | null;
   /** When it was fetched (default: when the load starts, e.g. a replay). */
   seenAt?: Date;
+  /** The validators the site sent with it (`ETag`, `Last-Modified`). */
+  validators?: Validators;
 }
 
 /** Fetch and load one pair. */
@@ -129,9 +142,10 @@ export async function processPair(ctx: PipelineContext, job: PairJob): Promise<P
   const url = report.url(job.source, { gasDay: job.gasDay, cycle: job.cycle, params: job.params });
   // What the ledger, the archive and the logs see: never a credential of the URL.
   const shown = safeUrl(url);
-  let body: BodySource;
+  let body: BodySource | NotModified;
+  const last = await lastValidators(ctx, job);
   try {
-    body = await fetchBody(ctx, job, report, url);
+    body = await fetchBody(ctx, job, report, url, last);
   } catch (e) {
     if (ctx.signal?.aborted) throw e;
     const outcome: PairOutcome = {
@@ -147,9 +161,63 @@ export async function processPair(ctx: PipelineContext, job: PairJob): Promise<P
     ctx.observer?.outcome?.(job, outcome);
     return outcome;
   }
+  if ("notModified" in body) {
+    const outcome = await notModified(ctx, job, body, last!.loadId, started);
+    ctx.observer?.outcome?.(job, outcome);
+    return outcome;
+  }
   const outcome = await loadBody(ctx, job, body, started);
   ctx.observer?.outcome?.(job, outcome);
   return outcome;
+}
+
+/**
+ * The validators of the pair's current version, for a conditional fetch:
+ * none when forced, when `http.conditional_requests` is off, or when the
+ * ledger cannot say (the fetch is then plain).
+ */
+async function lastValidators(
+  ctx: PipelineContext,
+  job: PairJob,
+): Promise<(Validators & { loadId: number }) | undefined> {
+  if (job.force || ctx.config.http.conditionalRequests === false) return undefined;
+  return await currentValidators(ctx.db, ctx.config.database.schema, {
+    source: job.source.name,
+    report: job.source.report,
+    asset: job.source.asset,
+    gasDay: job.gasDay,
+    cycle: job.cycle.label,
+  }).catch(() => undefined);
+}
+
+/** A 304: the pair's current version was seen again (its last sighting moves, nothing is loaded). */
+async function notModified(
+  ctx: PipelineContext,
+  job: PairJob,
+  answer: NotModified,
+  loadId: number,
+  started: number,
+): Promise<PairOutcome> {
+  const seconds = secondsSince(started);
+  try {
+    const v = validatorsOf(answer.headers);
+    await touchVersion(ctx.db, ctx.config.database.schema, loadId, answer.fetchedAt, v);
+  } catch (e) {
+    return { status: "failed", reason: (e as Error).message, seconds, retryable: true };
+  }
+  pairLogger(ctx.log, job).info("load.not_modified", {
+    load_id: loadId,
+    duration_ms: Math.round(seconds * 1000),
+  });
+  return { status: "unchanged", loadId, seconds };
+}
+
+/** `ETag` and `Last-Modified` of a response, when present. */
+function validatorsOf(headers: Record<string, string>): Validators {
+  const v: Validators = {};
+  if (headers["etag"]) v.etag = headers["etag"];
+  if (headers["last-modified"]) v.lastModified = headers["last-modified"];
+  return v;
 }
 
 /** Fetch the pair's posting into the archive and record the request. */
@@ -158,11 +226,13 @@ async function fetchBody(
   job: PairJob,
   report: Report,
   url: string,
-): Promise<BodySource> {
+  last?: Validators,
+): Promise<BodySource | NotModified> {
   const log = pairLogger(ctx.log, job);
   const shown = safeUrl(url);
-  const fetched = await fetchToArchive({
+  const fetched = await fetchPosting({
     url,
+    conditional: last,
     http: ctx.config.http,
     archive: ctx.archive,
     signal: ctx.signal,
@@ -179,6 +249,7 @@ async function fetchBody(
     // A capacity CSV cut short must not load as a smaller file: fetch it again.
     complete: (b) => truncationReason({ layout: report.layout, ...b, totalBytes: b.bytes }),
   });
+  if ("notModified" in fetched) return fetched;
   await ctx.archive.recordRequest(fetched.sha256, {
     url: shown,
     source: job.source.name,
@@ -197,6 +268,7 @@ async function fetchBody(
     prefix: fetched.prefix,
     contentType: fetched.headers["content-type"],
     seenAt: fetched.fetchedAt,
+    validators: validatorsOf(fetched.headers),
   };
 }
 
@@ -268,6 +340,7 @@ async function loadBody(
       sha256: body.sha256,
       bytes: body.bytes,
       seenAt: body.seenAt,
+      validators: body.validators,
       open: async () => (await Deno.open(body.path, { read: true })).readable,
       force: job.force,
       lock: job.lock,
@@ -320,6 +393,7 @@ function outcomeOf(r: LoadOutcome, c: LoadedContext): PairOutcome {
         loadId: r.loadId,
         counts: r.counts,
         loadSeconds: c.loadSeconds,
+        ...(r.sameBytes && { sameBytes: r.sameBytes }),
       };
     case "unchanged":
       log.info("load.unchanged", { load_id: r.loadId, duration_ms: Math.round(seconds * 1000) });
@@ -355,6 +429,17 @@ function logLoaded(r: Extract<LoadOutcome, { status: "loaded" }>, c: LoadedConte
   });
   if (r.counts.quarantined > 0) {
     log.warn("load.quarantined", { load_id: r.loadId, rows: r.counts.quarantined });
+  }
+  if (r.sameBytes) {
+    // Said once per version: a re-check of the same bytes is "unchanged" and silent.
+    log.warn("load.parameters_ignored", {
+      load_id: r.loadId,
+      same_as_load_id: r.sameBytes.loadId,
+      same_as_gas_day: r.sameBytes.gasDay,
+      same_as_cycle: r.sameBytes.cycle,
+      reason: "another gas day or cycle of this source returned the same bytes: the site may " +
+        "have ignored the parameters; these rows may be stamped with a day or cycle they are not",
+    });
   }
 }
 

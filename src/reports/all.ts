@@ -5,5 +5,6 @@
  * @module
  */
 import "./family_a/report.ts";
+import "./messenger/report.ts";
 
 export { findReport, reportFor, reportIds } from "./registry.ts";

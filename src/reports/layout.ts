@@ -43,12 +43,29 @@ export interface LayoutColumn {
    * the cell is stored verbatim.
    */
   readonly normalise?: (value: string) => string;
+  /**
+   * `false` for a column the file does not have under its own header: a
+   * second reading of another column's cell (the purpose code beside the
+   * purpose as spelled out, both from `Loc Purp Desc`). It is stored like any
+   * column, but an export in the published form leaves it out, and an
+   * {@linkcode Layout.exactHeader} check does not expect it.
+   * @default {true}
+   */
+  readonly published?: boolean;
 }
 
 /** A report's columns. */
 export interface Layout {
   /** In published order. */
   readonly columns: readonly LayoutColumn[];
+  /**
+   * The header must be exactly the published columns, in order (names
+   * matched normalised, aliases allowed): a file with a column added,
+   * missing, renamed or moved fails, naming the column. Without it, columns
+   * are found by name wherever they are and extra ones are ignored.
+   * @default {false}
+   */
+  readonly exactHeader?: boolean;
 }
 
 /**
@@ -64,6 +81,18 @@ export function normaliseHeader(text: string): string {
 /** Database columns of `layout`, in layout order. */
 export function dbColumns(layout: Layout): string[] {
   return layout.columns.map((c) => c.column);
+}
+
+const published = new WeakMap<Layout, readonly LayoutColumn[]>();
+
+/**
+ * The columns the file has under their own header, in published order
+ * (worked out once per layout: an export asks for every row).
+ */
+export function publishedColumns(layout: Layout): readonly LayoutColumn[] {
+  let p = published.get(layout);
+  if (!p) published.set(layout, p = layout.columns.filter((c) => c.published !== false));
+  return p;
 }
 
 /** Database columns of the natural key within one file. */

@@ -28,6 +28,32 @@ export interface ReportSource {
   readonly searchType: string;
   /** Further request parameters, sent as given. */
   readonly params: Readonly<Record<string, string>>;
+  /**
+   * How the cycle is asked for: `code` sends `cycle=<code>` (`cycle=0`),
+   * `name` sends `cycleDesc=<label>` (`cycleDesc=Intraday%201`).
+   * @default the report's {@linkcode Report.cycleEncoding}
+   */
+  readonly cycleEncoding?: CycleEncoding;
+}
+
+/** How a request names its cycle: see {@linkcode ReportSource.cycleEncoding}. */
+export type CycleEncoding = "code" | "name";
+
+/** The ways a cycle can be asked for. */
+export const CYCLE_ENCODINGS: readonly CycleEncoding[] = ["code", "name"];
+
+/**
+ * The query parameter naming `cycle` for `source` (its own encoding, else
+ * `fallback`, the report's): `["cycle", "0"]` or `["cycleDesc", "Timely"]`.
+ */
+export function cycleParam(
+  source: ReportSource,
+  cycle: Cycle,
+  fallback: CycleEncoding,
+): [string, string] {
+  return (source.cycleEncoding ?? fallback) === "code"
+    ? ["cycle", String(cycle.code)]
+    : ["cycleDesc", cycle.label];
 }
 
 /** One request of a report. */
@@ -48,6 +74,11 @@ export interface Report {
   readonly table: string;
   /** Its CSV columns. */
   readonly layout: Layout;
+  /**
+   * How its site takes the cycle unless a source says otherwise.
+   * @default {"code"}
+   */
+  readonly cycleEncoding?: CycleEncoding;
   /** Request parameters only the program sets: refused in `params`, ignored in `--params`. */
   readonly reservedParams: readonly string[];
   /** The URL of one posting. */

@@ -66,6 +66,8 @@ export interface DuePair {
   cycle: Cycle;
   /** Expected posting time plus the grace. */
   dueAt: Date;
+  /** Expected (nominal) posting time. */
+  postedAt: Date;
 }
 
 /**
@@ -145,7 +147,7 @@ export function duePairs(now: Date, opts: CalendarOptions): DuePair[] {
     }
   }
   pairs.sort(comparePairs);
-  return pairs.map(({ gasDay, cycle, dueAt }) => ({ gasDay, cycle, dueAt }));
+  return pairs.map(({ gasDay, cycle, dueAt, postedAt }) => ({ gasDay, cycle, dueAt, postedAt }));
 }
 
 /**

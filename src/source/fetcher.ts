@@ -78,6 +78,20 @@ export interface Fetched extends StoredBody {
   fetchedAt: Date;
 }
 
+/** The site answered 304 Not Modified to a conditional request: the file last seen is current. */
+export interface NotModified {
+  /** Always `true`. */
+  notModified: true;
+  /** 304. */
+  status: number;
+  /** Response headers (new validators, possibly). */
+  headers: Record<string, string>;
+  /** Attempts made. */
+  attempts: number;
+  /** When the answer came. */
+  fetchedAt: Date;
+}
+
 /** One attempt's outcome, for metrics. */
 export interface AttemptReport {
   /** `ok`, `http_<status>`, `network`, `timeout`, `too_large`, `truncated` or `archive_error`. */
@@ -122,6 +136,13 @@ export interface FetchOptions {
    * (`truncated body: <why>`), and is retried. Default: every body is whole.
    */
   complete?: (body: StoredBody) => string | undefined;
+  /**
+   * The validators of the file last seen (`ETag`, `Last-Modified`): sent as
+   * `If-None-Match` / `If-Modified-Since`, and a 304 answer is then
+   * {@linkcode NotModified} (see {@linkcode fetchPosting}). Without them a
+   * 304 is an HTTP error like any other.
+   */
+  conditional?: { etag?: string; lastModified?: string };
 }
 
 /** Why one attempt failed, when another may succeed; the final {@linkcode FetchError}'s cause. */
@@ -198,6 +219,17 @@ function retryDelay(attempt: number, opts: FetchOptions, retryAfterMs?: number):
  * stored, or with the abort reason when `signal` aborts.
  */
 export async function fetchToArchive(opts: FetchOptions): Promise<Fetched> {
+  const r = await fetchPosting({ ...opts, conditional: undefined });
+  if ("notModified" in r) throw new Error("unreachable: 304 without a conditional request");
+  return r;
+}
+
+/**
+ * {@linkcode fetchToArchive}, conditional when `opts.conditional` has
+ * validators: resolves with {@linkcode NotModified} when the site says the
+ * file last seen is still current (no body, nothing archived).
+ */
+export async function fetchPosting(opts: FetchOptions): Promise<Fetched | NotModified> {
   const sleep = opts.sleep ?? abortableSleep;
   const { http } = opts;
   let last: AttemptFailed | undefined;
@@ -211,6 +243,7 @@ export async function fetchToArchive(opts: FetchOptions): Promise<Fetched> {
     await opts.beforeAttempt?.(opts.url, opts.signal);
     const r = await attemptOnce(opts, attempt);
     if ("stored" in r) return r.stored;
+    if ("notModified" in r) return r.notModified;
     last = r.failed;
     delay = retryDelay(attempt, opts, r.retryAfterMs);
     if (r.throttled) opts.onThrottled?.(opts.url, delay);
@@ -227,7 +260,25 @@ export async function fetchToArchive(opts: FetchOptions): Promise<Fetched> {
 /** One attempt that may be retried: the stored body, or why it failed. */
 type Attempt =
   | { stored: Fetched }
+  | { notModified: NotModified }
   | { failed: AttemptFailed; retryAfterMs?: number; throttled?: boolean };
+
+/** The request's headers: the user agent, what it accepts, and the validators if any. */
+function requestHeaders(opts: FetchOptions): Record<string, string> {
+  const h: Record<string, string> = {
+    "user-agent": opts.http.userAgent,
+    accept: "text/csv, text/plain;q=0.9, */*;q=0.1",
+  };
+  if (opts.conditional?.etag) h["if-none-match"] = opts.conditional.etag;
+  if (opts.conditional?.lastModified) h["if-modified-since"] = opts.conditional.lastModified;
+  return h;
+}
+
+function notModified(res: Response, attempts: number): NotModified {
+  const headers: Record<string, string> = {};
+  res.headers.forEach((v, k) => (headers[k] = v));
+  return { notModified: true, status: res.status, headers, attempts, fetchedAt: new Date() };
+}
 
 /** One HTTP request; throws what must not be retried, returns what may be. */
 async function attemptOnce(opts: FetchOptions, attempt: number): Promise<Attempt> {
@@ -238,10 +289,12 @@ async function attemptOnce(opts: FetchOptions, attempt: number): Promise<Attempt
   const report = (outcome: string) =>
     opts.onAttempt?.({ outcome, seconds: (performance.now() - started) / 1000 });
   try {
-    const res = await (opts.fetch ?? fetch)(opts.url, {
-      signal,
-      headers: { "user-agent": http.userAgent, accept: "text/csv, text/plain;q=0.9, */*;q=0.1" },
-    });
+    const res = await (opts.fetch ?? fetch)(opts.url, { signal, headers: requestHeaders(opts) });
+    if (res.status === 304 && (opts.conditional?.etag || opts.conditional?.lastModified)) {
+      await res.body?.cancel().catch(() => {});
+      report("not_modified");
+      return { notModified: notModified(res, attempt) };
+    }
     if (!res.ok) {
       await res.body?.cancel().catch(() => {});
       const msg = `HTTP ${res.status} ${res.statusText}`.trim();

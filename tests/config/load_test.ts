@@ -69,6 +69,7 @@ const EXPECTED_DEFAULTS = {
     backoffMaxMs: 30000,
     maxBodyBytes: 67108864,
     userAgent: "tec-pipeline",
+    conditionalRequests: true,
   },
   sources: [{
     name: "tw-oac",
@@ -83,7 +84,9 @@ const EXPECTED_DEFAULTS = {
   daemon: {
     schedule: "*/5 * * * *",
     historyDays: 3,
-    graceMinutes: 15,
+    graceMinutes: 0,
+    fastProbeSeconds: 60,
+    fastProbeMinutes: 30,
     probeInitialSeconds: 60,
     probeMaxSeconds: 900,
     recheckMinutes: 60,

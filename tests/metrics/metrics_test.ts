@@ -26,6 +26,8 @@ const TEC_FAMILIES = [
   "tec_rows_quarantined_total counter",
   "tec_rows_deleted_total counter",
   "tec_last_success_timestamp_seconds gauge",
+  "tec_parameters_ignored_total counter",
+  "tec_posting_latency_seconds histogram",
 ];
 
 /** Value of the sample line `series` (name plus rendered labels), or undefined if absent. */

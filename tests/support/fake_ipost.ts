@@ -42,6 +42,10 @@ export interface SeenRequest {
   userAgent: string;
   /** `Authorization` header (empty when none): a URL's userinfo arrives as Basic auth. */
   authorization: string;
+  /** `If-None-Match` header (empty when none). */
+  ifNoneMatch: string;
+  /** `If-Modified-Since` header (empty when none). */
+  ifModifiedSince: string;
   /**
    * When the last byte of a streamed CSV body was handed over (ms since
    * epoch); unset while it streams, and for ever when the client gave up.
@@ -56,11 +60,57 @@ export interface FakeIpostOptions {
    * to hold answers until a test has seen what it needs.
    */
   beforeAnswer?: (req: SeenRequest) => Promise<void>;
+  /**
+   * Send `ETag` and `Last-Modified` with CSV answers, and answer 304 to a
+   * request whose `If-None-Match` names the body it would get (default off:
+   * whether the real site sends validators is not known).
+   */
+  validators?: boolean;
+  /** Loopback address to listen on (default `127.0.0.1`; `127.0.0.2` ... are distinct hosts). */
+  hostname?: string;
 }
 
 /** The real header line of the report. */
 export const TW_HEADER =
   '"Loc","Loc Zn","Loc Name","Loc Purp Desc","Loc/QTI","Flow Ind","DC","OPC","TSQ","OAC","IT","Auth Overrun Ind","Nom Cap Exceed Ind","All Qty Avail","Qty Reason"\r\n';
+
+/** The messenger family's documented header (21 columns), padded as its cells are. */
+export const MESSENGER_HEADER = [
+  "Loc     ",
+  "Loc Name",
+  "Loc Purp Desc",
+  "Loc/QTI",
+  "DC",
+  "OPC",
+  "TSQ",
+  "OAC",
+  "Loc Zn  ",
+  "IT",
+  "Flow Ind",
+  "State",
+  "County",
+  "Operator",
+  "OBA",
+  "G/T",
+  "Miles",
+  "EGM",
+  "Flw Cntl",
+  "All Qty Avail",
+  "Qty Reason",
+].map((h) => `"${h}"`).join(",") + "\r\n";
+
+/** The messenger family's path (no asset in it: the query names it). */
+const MESSENGER_PATH = "/ipost/capacity/operationally-available-by-location";
+
+/** `cycleDesc` names to codes, as the messenger family spells them. */
+const CYCLE_NAMES: Record<string, number> = {
+  "Timely": 0,
+  "Evening": 1,
+  "Intraday 1": 3,
+  "Intraday 2": 4,
+  "Intraday 3": 7,
+  "Final": 5,
+};
 
 const EXPECTED_FIXED: Record<string, string> = { f: "csv", extension: "csv" };
 
@@ -89,7 +139,7 @@ export interface FakeIpost {
   close(): Promise<void>;
 }
 
-/** Start the fake on 127.0.0.1 with an OS-chosen port. */
+/** Start the fake on 127.0.0.1 (or `o.hostname`) with an OS-chosen port. */
 export function startFakeIpost(o: FakeIpostOptions = {}): FakeIpost {
   const scripts = new Map<
     string,
@@ -111,27 +161,44 @@ export function startFakeIpost(o: FakeIpostOptions = {}): FakeIpost {
       at: Date.now(),
       userAgent: req.headers.get("user-agent") ?? "",
       authorization: req.headers.get("authorization") ?? "",
+      ifNoneMatch: req.headers.get("if-none-match") ?? "",
+      ifModifiedSince: req.headers.get("if-modified-since") ?? "",
     };
     requests.push(seen);
     const bad = (why: string) => {
       seen.status = 400;
       return new Response(`bad request: ${why}`, { status: 400 });
     };
-    if (!m) return bad(`unknown path ${u.pathname}`);
+    const messenger = u.pathname === MESSENGER_PATH;
+    if (!m && !messenger) return bad(`unknown path ${u.pathname}`);
     for (const [k, v] of Object.entries(EXPECTED_FIXED)) {
       if (query[k] !== v) return bad(`${k} must be ${v}`);
     }
-    if (query.asset !== m[1]) return bad(`asset must be the bare code ${m[1]}, got ${query.asset}`);
+    const asset = m ? m[1] : query.asset ?? "";
+    if (m && query.asset !== m[1]) {
+      return bad(`asset must be the bare code ${m[1]}, got ${query.asset}`);
+    }
+    if (!/^[A-Z0-9]+$/.test(asset)) return bad(`asset must be a bare code, got ${query.asset}`);
     const us = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(query.gasDay ?? "");
     if (!us) return bad(`gasDay must be MM/DD/YYYY, got ${query.gasDay}`);
     if (!/[?&]gasDay=\d{2}%2F\d{2}%2F\d{4}(&|$)/.test(u.search)) {
       return bad("gasDay must be URL-encoded");
     }
-    if (!/^[013457]$/.test(query.cycle ?? "")) return bad(`unknown cycle ${query.cycle}`);
-    if (!query.searchType) return bad("searchType missing");
+    let code: number;
+    if (messenger) {
+      const c = CYCLE_NAMES[query.cycleDesc ?? ""];
+      if (c === undefined) return bad(`unknown cycleDesc ${query.cycleDesc}`);
+      if (/[?&]cycleDesc=[^&]*\+/.test(u.search)) return bad("cycleDesc spaces must be %20");
+      if (query.pointCd !== "" || query.name !== "") return bad("pointCd= and name= expected");
+      code = c;
+    } else {
+      if (!/^[013457]$/.test(query.cycle ?? "")) return bad(`unknown cycle ${query.cycle}`);
+      if (!query.searchType) return bad("searchType missing");
+      code = Number(query.cycle);
+    }
     const gasDay = `${us[3]}-${us[1]}-${us[2]}`;
     if (toIpostDate(gasDay) !== query.gasDay) return bad("gasDay round trip");
-    seen.key = pairKey(m[1], gasDay, Number(query.cycle));
+    seen.key = pairKey(asset, gasDay, code);
     // A script for `KEY|<searchType>` answers that search type only (two sources of one asset).
     const s = scripts.get(`${seen.key}|${query.searchType}`) ?? scripts.get(seen.key);
     let reply = fallback(seen.key);
@@ -142,21 +209,31 @@ export function startFakeIpost(o: FakeIpostOptions = {}): FakeIpost {
       s.used++;
     }
     await o.beforeAnswer?.(seen);
-    const res = await answer(reply, hanging, () => (seen.doneAt = Date.now()));
+    const header = messenger ? MESSENGER_HEADER : TW_HEADER;
+    const tag = o.validators && reply.kind === "csv" ? etagOf(reply.body) : undefined;
+    if (tag !== undefined && seen.ifNoneMatch === tag) {
+      seen.status = 304;
+      return new Response(null, { status: 304, headers: { etag: tag } });
+    }
+    const res = await answer(reply, hanging, () => (seen.doneAt = Date.now()), header);
+    if (tag !== undefined) {
+      res.headers.set("etag", tag);
+      res.headers.set("last-modified", "Wed, 17 Jan 2024 23:05:00 GMT");
+    }
     seen.status = res.status;
     return res;
   };
 
   const ac = new AbortController();
   const server = Deno.serve({
-    hostname: "127.0.0.1",
+    hostname: o.hostname ?? "127.0.0.1",
     port: 0,
     signal: ac.signal,
     onListen: () => {},
   }, handler);
   const addr = server.addr as Deno.NetAddr;
   return {
-    url: `http://127.0.0.1:${addr.port}`,
+    url: `http://${o.hostname ?? "127.0.0.1"}:${addr.port}`,
     requests,
     script(key, replies) {
       scripts.set(key, { replies, used: 0 });
@@ -175,6 +252,14 @@ export function startFakeIpost(o: FakeIpostOptions = {}): FakeIpost {
   };
 }
 
+/** A strong ETag for `body` (FNV-1a of its bytes). */
+function etagOf(body: string | Uint8Array): string {
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return `"${h.toString(16)}-${bytes.length}"`;
+}
+
 /** Sleep `ms`, cut short when `ac` aborts (server closing, client gone). */
 function pause(ms: number, ac: AbortController): Promise<void> {
   return new Promise((resolve) => {
@@ -190,6 +275,7 @@ async function answer(
   reply: FakeReply,
   hanging: Set<AbortController>,
   onDone: () => void,
+  header: string,
 ): Promise<Response> {
   const csv = (body: BodyInit, type = "text/csv") =>
     new Response(body, {
@@ -259,7 +345,7 @@ async function answer(
     case "empty":
       return csv("");
     case "header_only":
-      return csv(TW_HEADER);
+      return csv(header);
     case "garbage":
       return csv(
         "\u00a7\u00a7 lorem ipsum dolor sit amet; 42 ;;\nnot,a,report\n",

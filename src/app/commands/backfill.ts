@@ -20,7 +20,8 @@ import type { Config } from "../../config/schema.ts";
 import type { Database } from "../../db/database.ts";
 import { Shutdown } from "../shutdown.ts";
 import { EXIT, exitStatus, summarise } from "../exit.ts";
-import { type CommandEnv, hostsOf, pipelineContext, withDatabase } from "./context.ts";
+import { type CommandEnv, pipelineContext, withDatabase } from "./context.ts";
+import { operatorsOf } from "../../daemon/operators.ts";
 
 /** Options for {@linkcode runBackfill}. */
 export interface BackfillOptions {
@@ -45,8 +46,9 @@ async function toFetch(db: Database, config: Config, jobs: PairJob[]): Promise<P
 
 /** The configured pace of a plan, in pairs per second. */
 function planRate(config: Config, jobs: readonly PairJob[]): number {
-  const hosts = hostsOf(jobs.map((j) => j.source.baseUrl));
-  return budgetRate(config.daemon.requestsPerMinute, hosts, config.daemon.concurrency);
+  // The budget is per operator: sources on several hosts of one operator share it.
+  const operators = operatorsOf([...new Set(jobs.map((j) => j.source))]);
+  return budgetRate(config.daemon.requestsPerMinute, operators, config.daemon.concurrency);
 }
 
 /** Run a backfill; resolves with the exit status. */

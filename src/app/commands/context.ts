@@ -10,6 +10,8 @@ import type { Logger } from "../../log/logger.ts";
 import type { StatusLine } from "../../log/status_line.ts";
 import type { Clock } from "../../daemon/clock.ts";
 import { HostRateLimiter } from "../../daemon/rate_limit.ts";
+import { SharedBudget } from "../../daemon/request_budget.ts";
+import { operatorResolver } from "../../daemon/operators.ts";
 import type { PairObserver, PipelineContext } from "../../pipeline/process_pair.ts";
 import { openRuntime, prepareDatabase, type Runtime, sweepArchive } from "../runtime.ts";
 import { StoreLockedError } from "../../db/embedded_lock.ts";
@@ -97,25 +99,44 @@ export interface PipelineWiring {
   clock: Clock;
   /** Metrics hooks. */
   observer?: PairObserver;
-  /** The per-host request budget (one is made from the config when absent). */
-  limiter?: HostRateLimiter;
+  /** The request budget (one is made from the config when absent, see {@linkcode requestBudget}). */
+  limiter?: HostRateLimiter | SharedBudget;
 }
 
-/** The pipeline's services for a runtime, with the per-host request budget every command obeys. */
+/**
+ * The request budget every command obeys, per operator (hosts sharing a
+ * registered domain, or `sources[].operator`): on a server, kept in
+ * PostgreSQL and shared by every process on the database; on the embedded
+ * engine (one process per store), kept in this process.
+ */
+export function requestBudget(rt: Runtime, clock: Clock): HostRateLimiter | SharedBudget {
+  const operatorOf = operatorResolver(rt.config.sources);
+  const rpm = rt.config.daemon.requestsPerMinute;
+  if (rt.config.database.engine === "embedded") return new HostRateLimiter(rpm, clock, operatorOf);
+  return new SharedBudget({
+    db: rt.db,
+    schema: rt.config.database.schema,
+    clock,
+    requestsPerMinute: rpm,
+    operatorOf,
+    onFallback: (operator, e) =>
+      rt.log.warn("budget.local", {
+        operator,
+        reason: `the shared budget could not be read (${e.message}): this process's own is used`,
+      }),
+  });
+}
+
+/** The pipeline's services for a runtime, with the per-operator request budget every command obeys. */
 export function pipelineContext(rt: Runtime, w: PipelineWiring): PipelineContext {
-  const limiter = w.limiter ?? new HostRateLimiter(rt.config.daemon.requestsPerMinute, w.clock);
+  const limiter = w.limiter ?? requestBudget(rt, w.clock);
   return {
     ...rt,
     signal: w.signal,
     observer: w.observer,
-    // One budget per host for every worker of the command: a 429 or a
+    // One budget per operator for every worker of every process: a 429 or a
     // Retry-After seen by one worker slows them all.
     ...limiter.pipelineHooks(),
     sleep: (ms, signal) => w.clock.sleep(ms, signal),
   };
-}
-
-/** Hosts of the given base URLs (for the budget's rate). */
-export function hostsOf(urls: Iterable<string>): number {
-  return new Set([...urls].map((u) => new URL(u).host)).size;
 }

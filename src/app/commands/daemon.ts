@@ -101,9 +101,10 @@ function serveHealth(
         daemon: o.status,
         version: o.version,
         windowStart: windowStart(rt, env.clock.now()),
+        now: () => env.clock.now(),
         nextPostings: restrictedSources(config.sources, o.restrict).map(({ source, cycles }) => ({
           source: source.name,
-          due_at: nextDueAt(env.clock.now(), calendarOptions(rt, cycles))?.toISOString(),
+          due_at: nextDueAt(env.clock.now(), calendarOptions(rt, cycles, source))?.toISOString(),
         })),
       }),
     redact: (t) => log.redact(t),

@@ -110,7 +110,7 @@ async function windowState(
 ): Promise<Record<PollStatus, number>> {
   const counts: Record<PollStatus, number> = { pending: 0, not_posted: 0, failed: 0, loaded: 0 };
   for (const { source, cycles } of restrictedSources(rt.config.sources, restrict)) {
-    const due = duePairs(now, calendarOptions(rt, cycles));
+    const due = duePairs(now, calendarOptions(rt, cycles, source));
     const states = await windowStatuses(rt.db, {
       schema: rt.config.database.schema,
       source: source.name,

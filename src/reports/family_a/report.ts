@@ -7,14 +7,14 @@
  */
 import { toIpostDate } from "../../domain/gas_day.ts";
 import { registerReport } from "../registry.ts";
-import type { Report, ReportRequest, ReportSource } from "../report.ts";
+import { cycleParam, type Report, type ReportRequest, type ReportSource } from "../report.ts";
 import { FAMILY_A_LAYOUT } from "./layout.ts";
 
 /**
  * Request parameters that only the program sets, per request: a gas day or
  * cycle from anywhere else would mislabel every row of the file.
  */
-const RESERVED: readonly string[] = ["f", "extension", "asset", "gasDay", "cycle"];
+const RESERVED: readonly string[] = ["f", "extension", "asset", "gasDay", "cycle", "cycleDesc"];
 
 /**
  * The URL of one posting, exactly as the site expects it:
@@ -31,7 +31,7 @@ export function familyAUrl(source: ReportSource, req: ReportRequest): string {
   q.set("extension", "csv");
   q.set("asset", source.asset);
   q.set("gasDay", toIpostDate(req.gasDay));
-  q.set("cycle", String(req.cycle.code));
+  q.set(...cycleParam(source, req.cycle, "code"));
   q.set("searchType", source.searchType);
   for (const params of [source.params, req.params ?? {}]) {
     for (const [k, v] of Object.entries(params)) if (!RESERVED.includes(k)) q.set(k, v);
@@ -46,6 +46,7 @@ export const FAMILY_A: Report = registerReport({
   id: "operationally-available",
   table: "operational_capacity",
   layout: FAMILY_A_LAYOUT,
+  cycleEncoding: "code",
   reservedParams: RESERVED,
   url: familyAUrl,
 });
