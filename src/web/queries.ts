@@ -5,11 +5,8 @@
  * that would write fails). Values follow the database interface's contract
  * (`bigint` as decimal strings, `date` as `YYYY-MM-DD`).
  *
- * The capacity rows are read through {@linkcode CAPACITY}, one derived
- * relation with the column names of the cross-family `capacity` view (asset,
- * gas_day, cycle, source, loc, name, zone, flow, dc, opc, tsq, oac,
- * utilisation): switching the dashboard to that view is a change of that one
- * constant.
+ * The capacity rows are read through {@linkcode CAPACITY}: the cross-family
+ * `capacity` view (migration 009), so every report family shows.
  *
  * @module
  */
@@ -20,15 +17,12 @@ import type { IsoDate } from "../domain/gas_day.ts";
 export type Quantity = string | null;
 
 /**
- * The capacity relation in `schema`: today the family-A table under the
- * cross-family view's column names. `utilisation` is TSQ / OPC (4 places).
+ * The capacity relation in `schema`: the `capacity` view over every report
+ * family (asset, gas_day, cycle, source, loc, name, zone, flow, dc, opc, tsq,
+ * oac, utilisation = TSQ / OPC to 4 places).
  */
 export function CAPACITY(schema: string): string {
-  const s = quoteIdent(schema);
-  return `(SELECT c.asset, c.gas_day, c.cycle, c.source, c.loc, c.loc_name AS name,
-      c.loc_zn AS zone, c.flow_ind AS flow, c.dc, c.opc, c.tsq, c.oac,
-      round(c.tsq::numeric / nullif(c.opc, 0), 4) AS utilisation
-    FROM ${s}.operational_capacity c)`;
+  return `${quoteIdent(schema)}.capacity`;
 }
 
 /**
