@@ -70,6 +70,15 @@ export class Shutdown {
     return this.#hard.signal;
   }
 
+  /** Resolves at the first stop request (at once when one came already): for serve-until-stopped commands. */
+  requested(): Promise<void> {
+    const signal = this.#graceful.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) =>
+      signal.addEventListener("abort", () => resolve(), { once: true })
+    );
+  }
+
   /** What asked for the stop (`SIGINT`, `SIGTERM`, `stop`), once asked. */
   get reason(): string | undefined {
     return this.#reason;

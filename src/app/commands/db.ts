@@ -84,11 +84,7 @@ export function runDbServe(
     });
     const shutdown = new Shutdown({ log: env.log, timeoutSeconds: 5, stop: env.stop });
     try {
-      await new Promise<void>((resolve) =>
-        shutdown.signal.aborted
-          ? resolve()
-          : shutdown.signal.addEventListener("abort", () => resolve(), { once: true })
-      );
+      await shutdown.requested();
     } finally {
       shutdown.dispose();
       await server.stop();

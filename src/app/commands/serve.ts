@@ -87,11 +87,7 @@ export function runServe(
       return EXIT.failed;
     }
     try {
-      await new Promise<void>((resolve) =>
-        shutdown.signal.aborted
-          ? resolve()
-          : shutdown.signal.addEventListener("abort", () => resolve(), { once: true })
-      );
+      await shutdown.requested();
     } finally {
       shutdown.dispose();
       await server.shutdown();
