@@ -18,7 +18,8 @@
  * binary: nothing imports them, and one of them breaks the compile (Deno
  * 2.9.6 overflows its stack embedding `bintrees`' `test/perf/100k`, a 2 MB
  * list of numbers that it parses as one expression of 200,000 operands;
- * bintrees comes with prom-client, through tdigest).
+ * bintrees comes with prom-client, through tdigest). Packages only the tests
+ * use ({@linkcode TEST_ONLY_PACKAGES}) are left out whole.
  *
  * @module
  */
@@ -27,6 +28,8 @@ import { runtimeFlags } from "../src/app/permissions.ts";
 
 const ENTRY = "src/main.ts";
 const UNUSED_DIRS = ["test", "tests", "spec", "specs", "example", "examples", "benchmark"];
+/** Packages only the tests use (the browser tests' driver): never shipped. */
+export const TEST_ONLY_PACKAGES = ["playwright-core"];
 
 /** Where Deno keeps npm packages (`deno info --json`'s `npmCache`). */
 async function npmCache(): Promise<string> {
@@ -42,6 +45,10 @@ async function excludes(): Promise<string[]> {
   for (const key of Object.keys(lock.npm ?? {})) {
     const at = key.lastIndexOf("@");
     const dir = `${root}/${key.slice(0, at)}/${key.slice(at + 1).split("_")[0]}`;
+    if (TEST_ONLY_PACKAGES.includes(key.slice(0, at))) {
+      out.push("--exclude", dir);
+      continue;
+    }
     for (const sub of UNUSED_DIRS) {
       const path = `${dir}/${sub}`;
       if (await Deno.stat(path).then((i) => i.isDirectory, () => false)) {
