@@ -255,6 +255,24 @@ async function child(
   };
 }
 
+/** Run `script` (beside this file) in a process of its own under the program's heap bounds; its JSON answer. */
+async function runCase<T>(script: string, args: string[], what: string): Promise<T> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      // The same heap bounds as `deno task start` and the compiled binary.
+      `--v8-flags=${V8_FLAGS}`,
+      new URL(script, import.meta.url).pathname,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`the ${what} benchmark failed`);
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
 /** One size on one engine, in a process of its own under the program's heap bounds. */
 async function runChild(
   engine: Engine,
@@ -263,25 +281,11 @@ async function runChild(
   shaA: string,
   shaB: string,
 ): Promise<SizeResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      // The same heap bounds as `deno task start` and the compiled binary.
-      `--v8-flags=${V8_FLAGS}`,
-      new URL(import.meta.url).pathname,
-      "--child",
-      engine,
-      String(rows),
-      String(runs),
-      shaA,
-      shaB,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error(`benchmark of ${rows} rows (${engine}) failed`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  return runCase(
+    "./load_bench.ts",
+    ["--child", engine, String(rows), String(runs), shaA, shaB],
+    `${rows} rows (${engine})`,
+  );
 }
 
 async function orchestrate(): Promise<void> {
@@ -380,21 +384,11 @@ async function dashboardCase(): Promise<DashboardResult | undefined> {
   const days = Number(Deno.env.get("BENCH_DASHBOARD_DAYS") ?? 365);
   const runs = Number(Deno.env.get("BENCH_DASHBOARD_RUNS") ?? 20);
   if (days <= 0) return undefined;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      `--v8-flags=${V8_FLAGS}`,
-      new URL("./dashboard.ts", import.meta.url).pathname,
-      String(days),
-      String(Math.max(runs, 1)),
-      Deno.env.get("BENCH_DASHBOARD_ENGINE") ?? "server",
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error("the dashboard benchmark failed");
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  return runCase("./dashboard.ts", [
+    String(days),
+    String(Math.max(runs, 1)),
+    Deno.env.get("BENCH_DASHBOARD_ENGINE") ?? "server",
+  ], "dashboard");
 }
 
 /** The versions case, in a process of its own under the program's heap bounds. */
@@ -402,41 +396,22 @@ async function versionsCase(): Promise<VersionsResult | undefined> {
   const pairs = Number(Deno.env.get("BENCH_VERSION_PAIRS") ?? 300);
   const days = Number(Deno.env.get("BENCH_REBUILD_DAYS") ?? 365);
   if (pairs <= 0 && days <= 0) return undefined;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      `--v8-flags=${V8_FLAGS}`,
-      new URL("./versions.ts", import.meta.url).pathname,
-      String(Math.max(pairs, 1)),
-      String(Math.max(days, 1)),
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error("the versions benchmark failed");
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  return runCase(
+    "./versions.ts",
+    [String(Math.max(pairs, 1)), String(Math.max(days, 1))],
+    "versions",
+  );
 }
 
 /** The small-file case, in a process of its own under the program's heap bounds. */
 async function smallFilesCase(): Promise<SmallFilesResult | undefined> {
   const files = Number(Deno.env.get("BENCH_SMALL_FILES") ?? 2000);
   if (files <= 0) return undefined;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      `--v8-flags=${V8_FLAGS}`,
-      new URL("./small_files.ts", import.meta.url).pathname,
-      `${DIR}/small`,
-      String(files),
-      Deno.env.get("BENCH_ENGINES") ?? "server,embedded",
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error("the small-file benchmark failed");
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  return runCase("./small_files.ts", [
+    `${DIR}/small`,
+    String(files),
+    Deno.env.get("BENCH_ENGINES") ?? "server,embedded",
+  ], "small-file");
 }
 
 if (import.meta.main) {
