@@ -274,7 +274,7 @@ async function runCase<T>(script: string, args: string[], what: string): Promise
 }
 
 /** One size on one engine, in a process of its own under the program's heap bounds. */
-async function runChild(
+function runChild(
   engine: Engine,
   rows: number,
   runs: number,
@@ -380,10 +380,10 @@ function serverTargets(results: SizeResult[]): string[] {
 }
 
 /** The dashboard case, in a process of its own under the program's heap bounds. */
-async function dashboardCase(): Promise<DashboardResult | undefined> {
+function dashboardCase(): Promise<DashboardResult | undefined> {
   const days = Number(Deno.env.get("BENCH_DASHBOARD_DAYS") ?? 365);
   const runs = Number(Deno.env.get("BENCH_DASHBOARD_RUNS") ?? 20);
-  if (days <= 0) return undefined;
+  if (days <= 0) return Promise.resolve(undefined);
   return runCase("./dashboard.ts", [
     String(days),
     String(Math.max(runs, 1)),
@@ -392,10 +392,10 @@ async function dashboardCase(): Promise<DashboardResult | undefined> {
 }
 
 /** The versions case, in a process of its own under the program's heap bounds. */
-async function versionsCase(): Promise<VersionsResult | undefined> {
+function versionsCase(): Promise<VersionsResult | undefined> {
   const pairs = Number(Deno.env.get("BENCH_VERSION_PAIRS") ?? 300);
   const days = Number(Deno.env.get("BENCH_REBUILD_DAYS") ?? 365);
-  if (pairs <= 0 && days <= 0) return undefined;
+  if (pairs <= 0 && days <= 0) return Promise.resolve(undefined);
   return runCase(
     "./versions.ts",
     [String(Math.max(pairs, 1)), String(Math.max(days, 1))],
@@ -404,9 +404,9 @@ async function versionsCase(): Promise<VersionsResult | undefined> {
 }
 
 /** The small-file case, in a process of its own under the program's heap bounds. */
-async function smallFilesCase(): Promise<SmallFilesResult | undefined> {
+function smallFilesCase(): Promise<SmallFilesResult | undefined> {
   const files = Number(Deno.env.get("BENCH_SMALL_FILES") ?? 2000);
-  if (files <= 0) return undefined;
+  if (files <= 0) return Promise.resolve(undefined);
   return runCase("./small_files.ts", [
     `${DIR}/small`,
     String(files),
