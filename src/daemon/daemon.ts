@@ -38,9 +38,14 @@ export interface DaemonStatus {
 const MIN_PAUSE_MS = 1000;
 
 /** When the next sweep should run, and why. */
-export async function nextWake(s: SweepContext): Promise<{ at: Date; reason: string }> {
+export async function nextWake(
+  s: SweepContext,
+  last?: Pick<SweepReport, "left">,
+): Promise<{ at: Date; reason: string }> {
   const ctx = s.pipeline;
   const now = s.clock.now();
+  // The last sweep claimed what its budgets serve in a lease: the rest is due now.
+  if (last?.left) return { at: new Date(now.getTime() + MIN_PAUSE_MS), reason: "queue" };
   const tick = nextTick(ctx.config.daemon.schedule, ctx.config.timezone, now);
   let at = tick;
   let reason = "schedule";
@@ -92,6 +97,7 @@ export async function runDaemon(s: SweepContext, status: DaemonStatus = {}): Pro
         claimed: report.claimed,
         ...report.outcomes,
         deferred: report.deferred || undefined,
+        left: report.left || undefined,
         duration_ms: s.clock.now().getTime() - started.getTime(),
       });
     } catch (e) {
@@ -103,7 +109,7 @@ export async function runDaemon(s: SweepContext, status: DaemonStatus = {}): Pro
     if (s.stop.aborted) break;
     let wake: { at: Date; reason: string };
     try {
-      wake = await nextWake(s);
+      wake = await nextWake(s, status.lastError === undefined ? status.lastSweep : undefined);
     } catch (e) {
       wake = {
         at: new Date(s.clock.now().getTime() + 60_000),

@@ -58,7 +58,7 @@ export interface ClaimOptions {
  */
 export async function claimDue(db: Queryable, o: ClaimOptions): Promise<Claimed[]> {
   const pairs = o.pairs.map((p) => ({ ...p, source: o.source, report: o.report, asset: o.asset }));
-  return await claimDueMany(db, { ...o, pairs });
+  return (await claimDueMany(db, { ...o, pairs })).claimed;
 }
 
 /** A candidate pair of {@linkcode claimDueMany}: of any source. */
@@ -75,42 +75,81 @@ export interface ManyPair {
   cycle: string;
   /** Nominal posting time, when known. */
   expectedAt?: Date;
+  /** The operator whose budget its request draws on. @default one operator for all */
+  operator?: string;
 }
 
-/** {@linkcode claimDue} for the pairs of every source at once: one statement per sweep. */
+/** What {@linkcode claimDueMany} claimed, and how many claimable pairs it left. */
+export interface ManyClaimed {
+  /** The pairs claimed, in candidate order per operator. */
+  claimed: (Claimed & { source: string })[];
+  /** Pairs that could have been claimed but were over their operator's `perOperator`. */
+  left: number;
+}
+
+/**
+ * {@linkcode claimDue} for the pairs of every source at once: one statement
+ * per sweep. With `perOperator`, at most that many per operator, the first
+ * claimable ones in candidate order.
+ */
 export async function claimDueMany(
   db: Queryable,
   o: Omit<ClaimOptions, "source" | "report" | "asset" | "pairs"> & {
     pairs: readonly ManyPair[];
+    perOperator?: number;
   },
-): Promise<(Claimed & { source: string })[]> {
-  if (o.pairs.length === 0) return [];
-  return await db.query<Claimed & { source: string }>(
-    `INSERT INTO ${quoteIdent(o.schema)}.poll_state AS p
-       (source, asset, gas_day, cycle, status, attempts, first_checked_at, last_checked_at,
-      next_check_at, claim_token, report, expected_at)
-     SELECT u.s, u.a, u.d::date, u.c, 'pending', 0, $1::timestamptz, $1::timestamptz,
-            $1::timestamptz + make_interval(secs => $2), $3::uuid, u.r, u.e
-     FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
-       AS u(s, r, a, d, c, e)
-     ON CONFLICT (source, report, gas_day, cycle) DO UPDATE
-       SET next_check_at = EXCLUDED.next_check_at, claim_token = EXCLUDED.claim_token,
-           expected_at = coalesce(EXCLUDED.expected_at, p.expected_at)
-       WHERE p.next_check_at <= $1::timestamptz
-     RETURNING p.source, to_char(p.gas_day, 'YYYY-MM-DD') AS "gasDay", p.cycle, p.status,
-       p.attempts, p.first_checked_at AS "firstCheckedAt", p.first_seen_at AS "firstSeenAt"`,
-    [
-      o.now.toISOString(),
-      o.leaseSeconds,
-      o.token,
-      o.pairs.map((p) => p.source),
-      o.pairs.map((p) => p.report),
-      o.pairs.map((p) => p.asset),
-      o.pairs.map((p) => p.gasDay),
-      o.pairs.map((p) => p.cycle),
-      o.pairs.map((p) => p.expectedAt?.toISOString() ?? null),
-    ],
-  );
+): Promise<ManyClaimed> {
+  if (o.pairs.length === 0) return { claimed: [], left: 0 };
+  const rows = await db.query<Claimed & { source: string; left: number }>(claimManySql(o.schema), [
+    o.now.toISOString(),
+    o.leaseSeconds,
+    o.token,
+    o.pairs.map((p) => p.source),
+    o.pairs.map((p) => p.report),
+    o.pairs.map((p) => p.asset),
+    o.pairs.map((p) => p.gasDay),
+    o.pairs.map((p) => p.cycle),
+    o.pairs.map((p) => p.expectedAt?.toISOString() ?? null),
+    o.pairs.map((p) => p.operator ?? ""),
+    o.perOperator ?? null,
+  ]);
+  const left = rows.find((r) => r.source === null)?.left ?? 0;
+  return { claimed: rows.filter((r) => r.source !== null), left };
+}
+
+/**
+ * The claim statement: candidates that are new or whose next check has come,
+ * ranked per operator in candidate order; the first `$11` of each (all when
+ * NULL) claimed; plus one row with no source counting the claimable rest.
+ */
+function claimManySql(schema: string): string {
+  const t = `${quoteIdent(schema)}.poll_state`;
+  return `WITH u AS (
+       SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                            $9::timestamptz[], $10::text[]) WITH ORDINALITY AS u(s, r, a, d, c, e, o, i)),
+     claimable AS (
+       SELECT u.*, row_number() OVER (PARTITION BY u.o ORDER BY u.i) AS rank
+       FROM u LEFT JOIN ${t} p
+         ON p.source = u.s AND p.report = u.r AND p.gas_day = u.d::date AND p.cycle = u.c
+       WHERE p.source IS NULL OR p.next_check_at <= $1::timestamptz),
+     claimed AS (
+       INSERT INTO ${t} AS p
+         (source, asset, gas_day, cycle, status, attempts, first_checked_at, last_checked_at,
+          next_check_at, claim_token, report, expected_at)
+       SELECT k.s, k.a, k.d::date, k.c, 'pending', 0, $1::timestamptz, $1::timestamptz,
+              $1::timestamptz + make_interval(secs => $2), $3::uuid, k.r, k.e
+       FROM claimable k WHERE $11::int IS NULL OR k.rank <= $11::int
+       ORDER BY k.i
+       ON CONFLICT (source, report, gas_day, cycle) DO UPDATE
+         SET next_check_at = EXCLUDED.next_check_at, claim_token = EXCLUDED.claim_token,
+             expected_at = coalesce(EXCLUDED.expected_at, p.expected_at)
+         WHERE p.next_check_at <= $1::timestamptz
+       RETURNING p.source, to_char(p.gas_day, 'YYYY-MM-DD') AS "gasDay", p.cycle, p.status,
+         p.attempts, p.first_checked_at AS "firstCheckedAt", p.first_seen_at AS "firstSeenAt")
+     SELECT c.*, 0 AS "left" FROM claimed c
+     UNION ALL
+     SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, count(*)::int
+     FROM claimable WHERE $11::int IS NOT NULL AND rank > $11::int`;
 }
 
 /**

@@ -10,8 +10,27 @@
  */
 import type { Clock } from "./clock.ts";
 
+/** A request budget, per host or operator, as the sweep's queues use it. */
+export interface RequestBudget {
+  /** Wait for the next slot of `url`'s budget. */
+  acquire(url: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Take a slot of `url`'s budget only if one is free now: resolves to 0 when
+   * taken, else to the milliseconds until one may be (nothing reserved).
+   * Never rejects.
+   */
+  tryAcquire(url: string): Promise<number>;
+  /** The host of `url` asked to slow down for `delayMs`. */
+  backOff(url: string, delayMs: number): void | Promise<void>;
+  /** The pipeline's `beforeRequest` and `throttle` hooks. */
+  pipelineHooks(): {
+    beforeRequest: (url: string, signal?: AbortSignal) => Promise<void>;
+    throttle: (url: string, delayMs: number) => void;
+  };
+}
+
 /** Spaces out requests per host. */
-export class HostRateLimiter {
+export class HostRateLimiter implements RequestBudget {
   readonly #intervalMs: number;
   readonly #clock: Clock;
   /** Per host: when the next slot starts (ms since epoch). */
@@ -55,6 +74,21 @@ export class HostRateLimiter {
       if (slot > now) await this.#clock.sleep(slot - now, signal);
       if ((this.#pausedUntil.get(host) ?? 0) <= slot) return;
     }
+  }
+
+  /** See {@linkcode RequestBudget.tryAcquire}. */
+  tryAcquire(url: string): Promise<number> {
+    return Promise.resolve(this.tryAcquireNow(url));
+  }
+
+  /** {@linkcode tryAcquire}, synchronously. */
+  tryAcquireNow(url: string): number {
+    const host = this.#keyOf(url);
+    const now = this.#clock.now().getTime();
+    const free = Math.max(this.#next.get(host) ?? 0, this.#pausedUntil.get(host) ?? 0);
+    if (free > now) return free - now;
+    this.#next.set(host, now + this.#intervalMs);
+    return 0;
   }
 
   /**

@@ -16,7 +16,7 @@
 import { type Queryable, quoteIdent } from "../db/database.ts";
 import type { Clock } from "./clock.ts";
 import { hostOf } from "./operators.ts";
-import { HostRateLimiter } from "./rate_limit.ts";
+import { HostRateLimiter, type RequestBudget } from "./rate_limit.ts";
 
 /** Options for {@linkcode SharedBudget}. */
 export interface SharedBudgetOptions {
@@ -46,6 +46,25 @@ function reserveSql(schema: string): string {
     RETURNING next_slot_at - make_interval(secs => $3) AS slot`;
 }
 
+/**
+ * The take-if-free statement: the operator's slot now, only if neither an
+ * earlier reservation nor a pause holds it; else (nothing written) when it
+ * frees. The SELECT sees the row as it was before the INSERT.
+ */
+function takeSql(schema: string): string {
+  const t = `${quoteIdent(schema)}.request_budget`;
+  return `WITH taken AS (
+      INSERT INTO ${t} AS b (operator, next_slot_at, requests, updated_at)
+      VALUES ($1, $2::timestamptz + make_interval(secs => $3), 1, $2::timestamptz)
+      ON CONFLICT (operator) DO UPDATE
+        SET next_slot_at = $2::timestamptz + make_interval(secs => $3),
+            requests = b.requests + 1, updated_at = $2::timestamptz
+        WHERE greatest(b.next_slot_at, b.paused_until) <= $2::timestamptz
+      RETURNING 1)
+    SELECT (SELECT count(*)::int FROM taken) AS taken,
+           (SELECT greatest(next_slot_at, paused_until) FROM ${t} WHERE operator = $1) AS free_at`;
+}
+
 /** The pause statement: no slot of the operator before `until` (a shorter pause never shortens a longer one). */
 function pauseSql(schema: string): string {
   return `INSERT INTO ${quoteIdent(schema)}.request_budget AS b
@@ -58,7 +77,7 @@ function pauseSql(schema: string): string {
 }
 
 /** A per-operator request budget kept in PostgreSQL. */
-export class SharedBudget {
+export class SharedBudget implements RequestBudget {
   readonly #o: SharedBudgetOptions;
   readonly #intervalSeconds: number;
   readonly #local: HostRateLimiter;
@@ -94,6 +113,28 @@ export class SharedBudget {
       if (signal?.aborted) throw e;
       this.#o.onFallback?.(operator, e as Error);
       await this.#local.acquire(url, signal);
+    }
+  }
+
+  /**
+   * See {@linkcode RequestBudget.tryAcquire}: one statement. When the
+   * database does not answer, the in-process budget decides.
+   */
+  async tryAcquire(url: string): Promise<number> {
+    const { db, schema, clock } = this.#o;
+    const operator = this.#o.operatorOf(url);
+    const now = clock.now().getTime();
+    try {
+      const [r] = await db.query<{ taken: number; free_at: Date | string | null }>(
+        takeSql(schema),
+        [operator, new Date(now).toISOString(), this.#intervalSeconds],
+      );
+      if (r.taken > 0) return 0;
+      // Never 0 when nothing was taken: the caller would take it as a slot.
+      return Math.max(1, new Date(r.free_at!).getTime() - now);
+    } catch (e) {
+      this.#o.onFallback?.(operator, e as Error);
+      return this.#local.tryAcquireNow(url);
     }
   }
 

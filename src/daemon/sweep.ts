@@ -1,7 +1,9 @@
 /**
  * One sweep: find the pairs the calendar says are due, claim the ones whose
- * next look has come (short leases, renewed while the sweep runs), look at
- * them (bounded concurrency, per-host rate limit) and store how each ended.
+ * next look has come (short leases, renewed while the sweep runs; per
+ * operator no more than its budget serves within one lease), look at them
+ * from one queue per operator served round-robin (see `operator_queues.ts`)
+ * and store how each ended.
  *
  * @module
  */
@@ -14,7 +16,6 @@ import {
   type PipelineContext,
   processPair,
 } from "../pipeline/process_pair.ts";
-import { mapPool } from "../domain/async.ts";
 import type { Clock } from "./clock.ts";
 import {
   claimDueMany,
@@ -27,6 +28,9 @@ import { startRenewal } from "./lease.ts";
 import { attemptsAfter, type LookResult, nextDelaySeconds, statusAfter } from "./poll_policy.ts";
 import { restrictedSources, type Restriction } from "../pipeline/selection.ts";
 import type { SourceConfig } from "../config/schema.ts";
+import type { RequestBudget } from "./rate_limit.ts";
+import { operatorResolver } from "./operators.ts";
+import { serveQueues } from "./operator_queues.ts";
 
 /** Everything a sweep needs. */
 export interface SweepContext {
@@ -38,6 +42,12 @@ export interface SweepContext {
   restrict: Restriction;
   /** Once aborted, no new look starts (looks in flight finish). */
   stop: AbortSignal;
+  /**
+   * The per-operator request budget behind the pipeline's `beforeRequest`
+   * hook: the queues take each look's first slot from it before a worker
+   * starts the look.
+   */
+  budget: RequestBudget;
 }
 
 /** Counts of one sweep. */
@@ -50,6 +60,8 @@ export interface SweepReport {
   outcomes: Record<string, number>;
   /** Claimed pairs left for later because of shutdown. */
   deferred: number;
+  /** Pairs due now but left for the next sweep: more than their operator's budget serves in a lease. */
+  left: number;
 }
 
 /** Calendar options of the configuration for some cycles (of `source`, with its posting times). */
@@ -73,10 +85,22 @@ export function leaseSeconds(ctx: Pick<PipelineContext, "config">): number {
   return ctx.config.daemon.claimLeaseSeconds;
 }
 
+/**
+ * Pairs an operator's queue claims per sweep: what its budget serves within
+ * one lease (at least one), so a poller never holds more than it can start
+ * before its lease would lapse, and the rest stays free for another replica.
+ */
+export function claimsPerOperator(ctx: Pick<PipelineContext, "config">): number {
+  const d = ctx.config.daemon;
+  return Math.max(1, Math.ceil(d.requestsPerMinute * d.claimLeaseSeconds / 60));
+}
+
 /** A claimed pair and the job that looks at it. */
 interface Work {
   job: PairJob;
   claim: Claimed;
+  /** Its operator (the queue it waits in). */
+  operator: string;
   /** Its nominal posting time (the calendar's). */
   postedAt?: Date;
 }
@@ -98,12 +122,23 @@ export async function sweep(s: SweepContext): Promise<SweepReport> {
     log: ctx.log,
   });
   try {
-    const report: SweepReport = { due: 0, claimed: 0, outcomes: {}, deferred: 0 };
+    const report: SweepReport = { due: 0, claimed: 0, outcomes: {}, deferred: 0, left: 0 };
     const work = await claimAll(s, token, report);
     report.claimed = work.length;
-    // Oldest first: a gas day about to leave the window goes before tomorrow's.
-    work.sort((a, b) => a.job.gasDay.localeCompare(b.job.gasDay));
-    await mapPool(work, ctx.config.daemon.concurrency, (w) => lookAt(s, token, w, report));
+    await serveQueues({
+      queues: byOperator(work),
+      workers: ctx.config.daemon.concurrency,
+      tryTake: (_, w) => s.budget.tryAcquire(w.job.source.baseUrl),
+      run: (w) => lookAt(s, token, w, report),
+      clock: s.clock,
+      stop: s.stop,
+      drop: async (w) => {
+        // Hand the claim back so the next start (or another replica) takes it at once.
+        report.deferred++;
+        await releaseClaim(ctx.db, { ...claimWhere(s, token, w), now: s.clock.now() })
+          .catch(() => {});
+      },
+    });
     return report;
   } finally {
     await renewal.stop();
@@ -114,6 +149,7 @@ export async function sweep(s: SweepContext): Promise<SweepReport> {
 async function claimAll(s: SweepContext, token: string, report: SweepReport): Promise<Work[]> {
   const ctx = s.pipeline;
   const now = s.clock.now();
+  const operatorOf = operatorResolver(ctx.config.sources);
   const bySource = new Map<string, SourceConfig>();
   const postedAt = new Map<string, Date>();
   const pairs: ManyPair[] = [];
@@ -130,48 +166,83 @@ async function claimAll(s: SweepContext, token: string, report: SweepReport): Pr
         gasDay: p.gasDay,
         cycle: p.cycle.label,
         expectedAt: p.postedAt,
+        operator: operatorOf(source.baseUrl),
       });
     }
   }
-  const claimed = await claimDueMany(ctx.db, {
+  // Oldest first: a gas day about to leave the window goes before tomorrow's.
+  pairs.sort((a, b) => a.gasDay.localeCompare(b.gasDay));
+  const { claimed, left } = await claimDueMany(ctx.db, {
     schema: ctx.config.database.schema,
     pairs,
     now,
     leaseSeconds: leaseSeconds(ctx),
     token,
+    perOperator: claimsPerOperator(ctx),
   });
+  report.left = left;
   return claimed.map((claim) => {
     const source = bySource.get(claim.source)!;
     const cycle = findCycle(claim.cycle)!;
     return {
       claim,
+      operator: operatorOf(source.baseUrl),
       job: { source, gasDay: claim.gasDay, cycle, params: s.restrict.request, lock: "skip" },
       postedAt: postedAt.get(`${claim.source}|${claim.gasDay}|${claim.cycle}`),
     };
   });
 }
 
-/** Look at one claimed pair and store how it ended (or hand it back at shutdown). */
+/** Claimed work by operator, each queue in claim order. */
+function byOperator(work: readonly Work[]): Map<string, Work[]> {
+  const queues = new Map<string, Work[]>();
+  for (const w of work) {
+    const list = queues.get(w.operator) ?? [];
+    list.push(w);
+    queues.set(w.operator, list);
+  }
+  return queues;
+}
+
+/** The poll-state row of a claimed pair. */
+function claimWhere(s: SweepContext, token: string, w: Work) {
+  return {
+    schema: s.pipeline.config.database.schema,
+    source: w.job.source.name,
+    gasDay: w.job.gasDay,
+    cycle: w.job.cycle.label,
+    token,
+  };
+}
+
+/**
+ * The pipeline for one look whose first request's slot the queue already
+ * took: that request goes at once, any retry asks the budget again; a
+ * throttled fetch ends at once (the queue serves other operators during the
+ * pause, and the poll policy looks at the pair again after it).
+ */
+function lookContext(ctx: PipelineContext): PipelineContext {
+  let paid = true;
+  return {
+    ...ctx,
+    deferThrottled: true,
+    beforeRequest: (url, signal) => {
+      if (!paid) return ctx.beforeRequest?.(url, signal) ?? Promise.resolve();
+      paid = false;
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Look at one claimed pair and store how it ended. */
 async function lookAt(s: SweepContext, token: string, w: Work, report: SweepReport) {
   const { pipeline: ctx, clock } = s;
   const { job, claim } = w;
-  const where = {
-    schema: ctx.config.database.schema,
-    source: job.source.name,
-    gasDay: job.gasDay,
-    cycle: job.cycle.label,
-    token,
-  };
-  const fields = { gas_day: job.gasDay, cycle: job.cycle.label };
-  if (s.stop.aborted) {
-    // Hand the claim back so the next start (or another replica) takes it at once.
-    report.deferred++;
-    await releaseClaim(ctx.db, { ...where, now: clock.now() }).catch(() => {});
-    return;
-  }
+  const where = claimWhere(s, token, w);
+  const fields = { source: job.source.name, gas_day: job.gasDay, cycle: job.cycle.label };
   let outcome: PairOutcome;
   try {
-    outcome = await processPair(ctx, job);
+    outcome = await processPair(lookContext(ctx), job);
   } catch (e) {
     // Aborted by shutdown: nothing is marked done, and once this process has
     // stopped renewing, the lease lapses and the pair is looked at again.

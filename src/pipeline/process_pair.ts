@@ -59,6 +59,13 @@ export interface PipelineContext {
    * for how long, so the per-host rate limit holds back every worker on it.
    */
   throttle?: (url: string, delayMs: number) => void;
+  /**
+   * A throttled fetch ends at once (a retryable failure) instead of waiting
+   * out the pause in line: the daemon, whose queues serve other operators
+   * meanwhile and look at the pair again after the pause.
+   * @default false
+   */
+  deferThrottled?: boolean;
   /** Sleep used between retries (the daemon's clock). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Keeps failures the ledger could not take until the database answers again. */
@@ -239,6 +246,7 @@ async function fetchBody(
     fetch: ctx.fetch,
     sleep: ctx.sleep,
     beforeAttempt: ctx.beforeRequest,
+    retryThrottled: !ctx.deferThrottled,
     onThrottled: (u, delayMs) => {
       log.warn("fetch.throttled", { delay_ms: delayMs });
       ctx.throttle?.(u, delayMs);

@@ -130,6 +130,14 @@ export interface FetchOptions {
    */
   onThrottled?: (url: string, delayMs: number) => void;
   /**
+   * Whether a throttled attempt (429, or `Retry-After`) is retried here, after
+   * the pause. `false` ends the fetch at once with the throttled failure, so a
+   * caller with other hosts to serve (the daemon's queues) does not spend the
+   * pause holding a worker; the pause itself is still reported.
+   * @default true
+   */
+  retryThrottled?: boolean;
+  /**
    * Judges a stored body whole: returns why it is incomplete (a body cut
    * short by a `Content-Length` shorter than the file, say), or `undefined`.
    * An incomplete body fails its attempt like a network error
@@ -234,7 +242,9 @@ export async function fetchPosting(opts: FetchOptions): Promise<Fetched | NotMod
   const { http } = opts;
   let last: AttemptFailed | undefined;
   let delay = 0;
+  let attempts = 0;
   for (let attempt = 1; attempt <= http.retryAttempts; attempt++) {
+    attempts = attempt;
     if (last) {
       opts.onRetry?.({ attempt, delayMs: delay, reason: last.message });
       await sleep(delay, opts.signal);
@@ -247,11 +257,12 @@ export async function fetchPosting(opts: FetchOptions): Promise<Fetched | NotMod
     last = r.failed;
     delay = retryDelay(attempt, opts, r.retryAfterMs);
     if (r.throttled) opts.onThrottled?.(opts.url, delay);
+    if (r.throttled && opts.retryThrottled === false) break;
   }
   throw new FetchError(
-    `${last?.message ?? "failed"} from ${safeUrl(opts.url)} after ${http.retryAttempts} attempt(s)`,
+    `${last?.message ?? "failed"} from ${safeUrl(opts.url)} after ${attempts} attempt(s)`,
     last?.kind ?? "network",
-    http.retryAttempts,
+    attempts,
     last?.status,
     { cause: last },
   );

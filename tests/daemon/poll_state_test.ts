@@ -5,7 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { migrate } from "../../src/db/migrate.ts";
-import { claimDue, recordLook, releaseClaim, renewClaims } from "../../src/daemon/poll_state.ts";
+import {
+  claimDue,
+  claimDueMany,
+  recordLook,
+  releaseClaim,
+  renewClaims,
+} from "../../src/daemon/poll_state.ts";
 import { renewIntervalMs, startRenewal } from "../../src/daemon/lease.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { memoryLogger } from "../support/env.ts";
@@ -143,5 +149,44 @@ Deno.test("claims: the renewal timer extends its token's claims every third of a
     const stopped = (await state(t, "Timely")).next;
     await new Promise((r) => setTimeout(r, 1500));
     assert.deepEqual((await state(t, "Timely")).next, stopped, "no renewal after stop()");
+  });
+});
+
+Deno.test("claims: per operator at most `perOperator`, oldest first; the claimable rest is counted and claimed next", async () => {
+  await withDb(async (t) => {
+    const days = ["2024-01-13", "2024-01-14", "2024-01-15", "2024-01-16"];
+    const pairs = ["et", "other"].flatMap((operator) =>
+      days.map((gasDay) => ({
+        source: `${operator}-src`,
+        report: "operationally-available",
+        asset: "TW",
+        gasDay,
+        cycle: "Timely",
+        operator,
+      }))
+    );
+    const o = { schema: "staging", pairs, leaseSeconds: 5, perOperator: 3 };
+    const first = await claimDueMany(t.db, { ...o, now: T0, token: crypto.randomUUID() });
+    const days1 = (op: string) =>
+      first.claimed.filter((c) => c.source === `${op}-src`).map((c) => c.gasDay).toSorted();
+    assert.deepEqual(days1("et"), days.slice(0, 3), "the 3 oldest of one operator");
+    assert.deepEqual(days1("other"), days.slice(0, 3), "and of the other, its own 3");
+    assert.equal(first.left, 2, "one of each left for later");
+    // The next sweep: the claimed ones are held; the rest is claimed, nothing left.
+    const second = await claimDueMany(t.db, { ...o, now: at(1), token: crypto.randomUUID() });
+    assert.deepEqual(
+      second.claimed.map((c) => `${c.source} ${c.gasDay}`).toSorted(),
+      ["et-src 2024-01-16", "other-src 2024-01-16"],
+    );
+    assert.equal(second.left, 0);
+    // Without a cap (claimDue, the one-source form) every due pair is claimed.
+    const all = await claimDueMany(t.db, {
+      ...o,
+      perOperator: undefined,
+      now: at(10),
+      token: crypto.randomUUID(),
+    });
+    assert.equal(all.claimed.length, 8);
+    assert.equal(all.left, 0);
   });
 });

@@ -120,3 +120,47 @@ Deno.test("shared budget: without its database, the process's own budget still s
     await t.drop();
   }
 });
+
+Deno.test("shared budget: tryAcquire takes a free slot at once, else says how long and takes nothing", async () => {
+  const t = await freshDatabase();
+  try {
+    await migrate(t.db, { schema: "staging" });
+    const clock = manualClock(Date.parse("2026-01-15T12:00:00Z"));
+    const budget = () =>
+      new SharedBudget({
+        db: t.db,
+        schema: "staging",
+        clock,
+        requestsPerMinute: 30, // one slot every 2 s
+        operatorOf: operatorResolver([]),
+      });
+    const [a, b] = [budget(), budget()];
+    const tw = "https://twtransfer.energytransfer.com/x";
+    const tgc = "https://tgcmessenger.energytransfer.com/x";
+    assert.equal(await a.tryAcquire(tw), 0, "free: taken");
+    assert.equal(
+      await b.tryAcquire(tgc),
+      2000,
+      "the other process: the operator's next slot in 2 s",
+    );
+    assert.equal(await b.tryAcquire(tgc), 2000, "asking again reserved nothing");
+    assert.equal(await a.tryAcquire("http://127.0.0.9:1/x"), 0, "another operator is free");
+    clock.t += 2000;
+    assert.equal(await b.tryAcquire(tgc), 0, "2 s later: taken");
+    // A host's 429 pauses its operator: no slot before the pause ends, for any process.
+    await a.backOff(tw, 10_000);
+    assert.equal(await b.tryAcquire(tgc), 10_000);
+    clock.t += 10_000;
+    assert.equal(await b.tryAcquire(tgc), 0);
+    // The blocking acquire sees tryAcquire's slots: the next one is 2 s on.
+    const before = clock.t;
+    await a.acquire(tw);
+    assert.equal(clock.t - before, 2000);
+    const [row] = await t.db.query<{ requests: number }>(
+      "SELECT requests::int AS requests FROM staging.request_budget WHERE operator = 'energytransfer.com'",
+    );
+    assert.equal(row.requests, 4, "only the slots taken count as requests");
+  } finally {
+    await t.drop();
+  }
+});

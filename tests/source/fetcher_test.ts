@@ -255,6 +255,32 @@ Deno.test("fetcher: a host asking to slow down is reported with the wait, a plai
   }
 });
 
+Deno.test("fetcher: with retryThrottled false a throttled attempt ends the fetch at once, the pause reported", async () => {
+  const s = await setup();
+  try {
+    const throttled: number[] = [];
+    s.fake.script(KEY, [
+      { kind: "status", status: 429, retryAfter: "5" },
+      { kind: "csv", body: BODY },
+    ]);
+    const opts = s.opts({ onThrottled: (_u, ms) => throttled.push(ms), retryThrottled: false });
+    const e = await fetchToArchive(opts).then(() => undefined, (e) => e);
+    assert.ok(e instanceof FetchError, String(e));
+    assert.equal(e.status, 429);
+    assert.equal(e.attempts, 1);
+    assert.match(e.message, /after 1 attempt\(s\)/);
+    assert.deepEqual(throttled, [5000], "the pause still reaches the budget");
+    assert.deepEqual(s.sleeps, [], "no wait in line");
+    assert.equal(s.fake.count(KEY), 1);
+    // Other failures are still retried in line.
+    s.fake.script(KEY, [{ kind: "status", status: 500 }, { kind: "csv", body: BODY }]);
+    await fetchToArchive(s.opts({ retryThrottled: false, random: () => 0 }));
+    assert.equal(s.fake.count(KEY), 3);
+  } finally {
+    await s.done();
+  }
+});
+
 /** Whether `e` is an archive error naming `path`, and no network error. */
 function isArchiveFailure(e: unknown, path: string): boolean {
   assert.ok(e instanceof ArchiveError, `not an archive error: ${e}`);

@@ -9,7 +9,7 @@ import type { Config } from "../../config/schema.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { StatusLine } from "../../log/status_line.ts";
 import type { Clock } from "../../daemon/clock.ts";
-import { HostRateLimiter } from "../../daemon/rate_limit.ts";
+import { HostRateLimiter, type RequestBudget } from "../../daemon/rate_limit.ts";
 import { SharedBudget } from "../../daemon/request_budget.ts";
 import { operatorResolver } from "../../daemon/operators.ts";
 import type { PairObserver, PipelineContext } from "../../pipeline/process_pair.ts";
@@ -100,7 +100,7 @@ export interface PipelineWiring {
   /** Metrics hooks. */
   observer?: PairObserver;
   /** The request budget (one is made from the config when absent, see {@linkcode requestBudget}). */
-  limiter?: HostRateLimiter | SharedBudget;
+  limiter?: RequestBudget;
 }
 
 /**
@@ -109,7 +109,7 @@ export interface PipelineWiring {
  * PostgreSQL and shared by every process on the database; on the embedded
  * engine (one process per store), kept in this process.
  */
-export function requestBudget(rt: Runtime, clock: Clock): HostRateLimiter | SharedBudget {
+export function requestBudget(rt: Runtime, clock: Clock): RequestBudget {
   const operatorOf = operatorResolver(rt.config.sources);
   const rpm = rt.config.daemon.requestsPerMinute;
   if (rt.config.database.engine === "embedded") return new HostRateLimiter(rpm, clock, operatorOf);

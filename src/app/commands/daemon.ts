@@ -16,7 +16,7 @@ import { Shutdown } from "../shutdown.ts";
 import { checkDataDir, describeDatabase, retryUntil, StartupError } from "../startup.ts";
 import { EXIT } from "../exit.ts";
 import type { CommandEnv } from "./context.ts";
-import { openOrSay, pipelineContext } from "./context.ts";
+import { openOrSay, pipelineContext, requestBudget } from "./context.ts";
 import { type DaemonStatus, runDaemon } from "../../daemon/daemon.ts";
 import { restrictedSources, type Restriction } from "../../pipeline/selection.ts";
 import { calendarOptions, windowStart } from "../../daemon/sweep.ts";
@@ -203,15 +203,18 @@ export async function runDaemonCommand(env: CommandEnv, o: DaemonCommandOptions)
   });
   try {
     if (await waitForDatabase(env, rt, status, shutdown.signal)) {
+      const budget = requestBudget(rt, env.clock);
       await runDaemon({
         pipeline: pipelineContext(rt, {
           signal: shutdown.hard,
           clock: env.clock,
           observer: metricsObserver(served.metrics, () => env.clock.now()),
+          limiter: budget,
         }),
         clock: env.clock,
         restrict: o.restrict,
         stop: shutdown.signal,
+        budget,
       }, status);
     }
   } finally {

@@ -17,13 +17,13 @@ import type { PairJob, PairOutcome } from "../../pipeline/process_pair.ts";
 import { processPair } from "../../pipeline/process_pair.ts";
 import { mapPool } from "../../domain/async.ts";
 import { restrictedSources, type Restriction } from "../../pipeline/selection.ts";
-import { calendarOptions, sweep } from "../../daemon/sweep.ts";
+import { calendarOptions, sweep, type SweepContext, type SweepReport } from "../../daemon/sweep.ts";
 import { type PollStatus, windowStatuses } from "../../daemon/poll_state.ts";
 import { duePairs } from "../../schedule/calendar.ts";
 import { flushJournal, type Runtime } from "../runtime.ts";
 import { Shutdown } from "../shutdown.ts";
 import { EXIT, exitStatus, summarise } from "../exit.ts";
-import { type CommandEnv, pipelineContext, withDatabase } from "./context.ts";
+import { type CommandEnv, pipelineContext, requestBudget, withDatabase } from "./context.ts";
 
 function shutdownFor(env: CommandEnv, rt: Runtime): Shutdown {
   return new Shutdown({
@@ -81,8 +81,19 @@ export function runWindow(env: CommandEnv, restrict: Restriction): Promise<numbe
   return withDatabase(env, async (rt) => {
     const shutdown = shutdownFor(env, rt);
     try {
-      const pipeline = pipelineContext(rt, { signal: shutdown.hard, clock: env.clock });
-      const report = await sweep({ pipeline, clock: env.clock, restrict, stop: shutdown.signal });
+      const budget = requestBudget(rt, env.clock);
+      const pipeline = pipelineContext(rt, {
+        signal: shutdown.hard,
+        clock: env.clock,
+        limiter: budget,
+      });
+      const report = await sweepAll({
+        pipeline,
+        clock: env.clock,
+        restrict,
+        stop: shutdown.signal,
+        budget,
+      });
       const window = await windowState(rt, restrict, env.clock.now());
       const fields = { due: report.due, looked_at: report.claimed, ...report.outcomes, ...window };
       if (shutdown.signal.aborted && report.deferred > 0) {
@@ -119,4 +130,23 @@ async function windowState(
     for (const p of due) counts[states.get(`${p.gasDay}|${p.cycle.label}`) ?? "pending"]++;
   }
   return counts;
+}
+
+/**
+ * Sweeps until the window's due pairs are all looked at: one sweep claims per
+ * operator only what its budget serves in a lease. Counts add up; `due` is
+ * the first sweep's.
+ */
+async function sweepAll(s: SweepContext): Promise<SweepReport> {
+  const total = await sweep(s);
+  for (let last = total; last.left > 0 && !s.stop.aborted;) {
+    last = await sweep(s);
+    total.claimed += last.claimed;
+    total.deferred += last.deferred;
+    total.left = last.left;
+    for (const [k, n] of Object.entries(last.outcomes)) {
+      total.outcomes[k] = (total.outcomes[k] ?? 0) + n;
+    }
+  }
+  return total;
 }
