@@ -2,8 +2,8 @@
  * Work of many operators on a few workers: one queue per operator, served
  * round-robin. A worker takes the next operator whose request budget has a
  * slot free now, so no worker ever waits on one operator's budget while
- * another operator's job could go; only when no operator has a free slot do
- * the idle workers sleep, until the earliest one frees.
+ * another operator's job could go; only when no operator has a free slot
+ * does an idle worker wait, on the slot of the operator that frees first.
  *
  * @module
  */
@@ -20,6 +20,12 @@ export interface QueueOptions<T> {
    * resolve to 0 when taken, else to the milliseconds until it may be.
    */
   tryTake: (operator: string, job: T) => Promise<number>;
+  /**
+   * Reserve the operator's next request slot for `job` and wait for it
+   * (rejects if `signal` aborts): what an idle worker does with the operator
+   * whose slot frees first, so that it keeps its turn whatever the clock.
+   */
+  take: (operator: string, job: T, signal?: AbortSignal) => Promise<void>;
   /** Run a job whose first request's slot is taken (must not reject). */
   run: (job: T) => Promise<void>;
   /** Clock of the waits. */
@@ -29,9 +35,6 @@ export interface QueueOptions<T> {
   /** Told of every job left when `stop` aborted. */
   drop?: (job: T) => Promise<void>;
 }
-
-/** Longest idle sleep, so that a slot freed by another process is seen soon. */
-const MAX_IDLE_MS = 5_000;
 
 /** Shared state of one {@linkcode serveQueues} call. */
 class Queues<T> {
@@ -65,15 +68,18 @@ class Queues<T> {
     return undefined;
   }
 
-  /** When the earliest askable operator frees, if any. */
-  earliest(): number | undefined {
-    let at: number | undefined;
+  /** The askable operator that frees first, if any. */
+  earliest(): string | undefined {
+    let first: string | undefined;
     for (const op of this.order) {
       if (!this.#askable(op)) continue;
-      const t = this.notBefore.get(op) ?? 0;
-      if (at === undefined || t < at) at = t;
+      if (first === undefined || this.#free(op) < this.#free(first)) first = op;
     }
-    return at;
+    return first;
+  }
+
+  #free(op: string): number {
+    return this.notBefore.get(op) ?? 0;
   }
 
   #askable(op: string): boolean {
@@ -106,42 +112,47 @@ export async function serveQueues<T>(o: QueueOptions<T>): Promise<void> {
   }
 }
 
-/** One worker: ask, run, repeat; sleep only when no operator may be asked. */
+/** One worker: ask, run, repeat; wait only when no operator may be asked. */
 async function work<T>(q: Queues<T>, o: QueueOptions<T>): Promise<void> {
   while (!o.stop?.aborted && q.left() > 0) {
     const now = o.clock.now().getTime();
-    const op = q.next(now);
+    const op = q.next(now) ?? q.earliest();
     if (op === undefined) {
-      await idle(q, o, now);
+      // Every operator with jobs is being asked by another worker: its answer is the change.
+      await q.changed();
       continue;
     }
     q.turn = q.order.indexOf(op) + 1;
     q.asking.add(op);
     const list = q.jobs.get(op)!;
-    const wait = await o.tryTake(op, list[0]).catch(() => 1000);
-    q.asking.delete(op);
-    if (wait > 0) {
-      q.notBefore.set(op, now + wait);
-      q.touch();
-      continue;
-    }
+    const taken = await ask(q, o, op, list[0], now);
     // Stopped while asking: the job stays in its queue and is dropped.
-    if (o.stop?.aborted) break;
-    const job = list.shift()!;
+    const job = taken && !o.stop?.aborted ? list.shift() : undefined;
+    q.asking.delete(op);
     q.touch();
-    await o.run(job);
-    q.touch();
+    if (job !== undefined) await o.run(job);
   }
 }
 
-/** Wait for the earliest operator's slot, or for another worker's change if none is askable. */
-async function idle<T>(q: Queues<T>, o: QueueOptions<T>, now: number): Promise<void> {
-  const at = q.earliest();
-  if (at === undefined) {
-    // Every operator with jobs is being asked by another worker: its answer is the change.
-    await q.changed();
-    return;
+/**
+ * Ask `op`'s budget for `job`'s slot: take it if free now; wait for it when
+ * `op` is the earliest to free (nobody could go sooner).
+ * Whether it was taken: not when busy (the operator's free time is noted) or
+ * stopped.
+ */
+async function ask<T>(
+  q: Queues<T>,
+  o: QueueOptions<T>,
+  op: string,
+  job: T,
+  now: number,
+): Promise<boolean> {
+  if ((q.notBefore.get(op) ?? 0) > now) {
+    const ok = await o.take(op, job, o.stop).then(() => true, () => false);
+    if (ok) q.notBefore.delete(op);
+    return ok;
   }
-  // The clock's sleep ends early (rejects) when `stop` aborts.
-  await o.clock.sleep(Math.min(MAX_IDLE_MS, Math.max(1, at - now)), o.stop).catch(() => {});
+  const wait = await o.tryTake(op, job).catch(() => 1000);
+  if (wait > 0) q.notBefore.set(op, now + wait);
+  return wait <= 0;
 }

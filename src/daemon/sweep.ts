@@ -129,6 +129,7 @@ export async function sweep(s: SweepContext): Promise<SweepReport> {
       queues: byOperator(work),
       workers: ctx.config.daemon.concurrency,
       tryTake: (_, w) => s.budget.tryAcquire(w.job.source.baseUrl),
+      take: (_, w, signal) => s.budget.acquire(w.job.source.baseUrl, signal),
       run: (w) => lookAt(s, token, w, report),
       clock: s.clock,
       stop: s.stop,

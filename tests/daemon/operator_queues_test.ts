@@ -13,8 +13,14 @@ function clock(): FakeClock {
 function budgets(c: FakeClock) {
   const slow = new HostRateLimiter(2, c, () => "slow");
   const fast = new HostRateLimiter(60, c, () => "fast");
-  return (op: string) => (op === "slow" ? slow : fast).tryAcquire(op);
+  const of = (op: string) => op === "slow" ? slow : fast;
+  return {
+    tryTake: (op: string) => of(op).tryAcquire(op),
+    take: (op: string, _job: string, signal?: AbortSignal) => of(op).acquire(op, signal),
+  };
 }
+
+const always = { tryTake: () => Promise.resolve(0), take: () => Promise.resolve() };
 
 function jobs(op: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${op}${i + 1}`);
@@ -26,7 +32,7 @@ Deno.test("operator queues: one worker never waits on a slow operator while a fa
   await serveQueues({
     queues: new Map([["slow", jobs("slow", 3)], ["fast", jobs("fast", 5)]]),
     workers: 1,
-    tryTake: budgets(c),
+    ...budgets(c),
     run: (job) => {
       started.set(job, (c.t - T0.getTime()) / 1000);
       return Promise.resolve();
@@ -48,7 +54,7 @@ Deno.test("operator queues: ready operators are served round-robin, in queue ord
   await serveQueues({
     queues: new Map([["a", jobs("a", 3)], ["b", jobs("b", 2)], ["c", jobs("c", 3)]]),
     workers: 1,
-    tryTake: () => Promise.resolve(0),
+    ...always,
     run: (job) => {
       order.push(job);
       return Promise.resolve();
@@ -67,7 +73,7 @@ Deno.test("operator queues: at most `workers` jobs in flight, each job once", as
   await serveQueues({
     queues,
     workers: 3,
-    tryTake: () => Promise.resolve(0),
+    ...always,
     run: async (job) => {
       most = Math.max(most, ++inFlight);
       await new Promise((r) => setTimeout(r, 2));
@@ -88,7 +94,7 @@ Deno.test("operator queues: after stop no job starts; the rest are dropped, each
   await serveQueues({
     queues: new Map([["slow", jobs("slow", 3)], ["fast", jobs("fast", 3)]]),
     workers: 2,
-    tryTake: budgets(c),
+    ...budgets(c),
     run: (job) => {
       ran.push(job);
       if (ran.length === 3) stop.abort();
@@ -108,20 +114,44 @@ Deno.test("operator queues: after stop no job starts; the rest are dropped, each
   );
 });
 
-Deno.test("operator queues: a budget that fails is asked again later, not taken as a slot", async () => {
+Deno.test("operator queues: a budget that fails is not taken as a slot: the worker waits for one", async () => {
   const c = clock();
   let asked = 0;
+  const took: number[] = [];
   const ran: number[] = [];
   await serveQueues({
     queues: new Map([["a", ["a1"]]]),
     workers: 1,
-    tryTake: () => ++asked === 1 ? Promise.reject(new Error("budget down")) : Promise.resolve(0),
+    tryTake: () => (asked++, Promise.reject(new Error("budget down"))),
+    take: async () => {
+      await c.sleep(1000);
+      took.push(c.t - T0.getTime());
+    },
     run: () => {
       ran.push(c.t - T0.getTime());
       return Promise.resolve();
     },
     clock: c,
   });
-  assert.equal(asked, 2);
-  assert.ok(ran[0] >= 1000, `ran ${ran[0]} ms after the failure`);
+  assert.equal(asked, 1);
+  assert.deepEqual(took, [1000]);
+  assert.deepEqual(ran, [1000], "ran once, after the slot it waited for");
+});
+
+Deno.test("operator queues: with a clock that stands still, every job still runs (a waited-for slot is kept)", async () => {
+  const still = { now: () => T0, sleep: () => Promise.resolve() };
+  const limiter = new HostRateLimiter(6000, still, () => "a");
+  const ran: string[] = [];
+  await serveQueues({
+    queues: new Map([["a", jobs("a", 4)]]),
+    workers: 2,
+    tryTake: (op) => limiter.tryAcquire(op),
+    take: (op, _j, signal) => limiter.acquire(op, signal),
+    run: (job) => {
+      ran.push(job);
+      return Promise.resolve();
+    },
+    clock: still,
+  });
+  assert.deepEqual(ran.toSorted(), jobs("a", 4));
 });
