@@ -58,6 +58,8 @@ export interface CliArgs {
   asset?: string;
   /** export `--source`. */
   source?: string;
+  /** export `--report`. */
+  report?: string;
   /** export `--as-of`. */
   asOf?: string;
   /** export `--format`. */
@@ -82,6 +84,7 @@ const OWNERS: Readonly<Record<string, readonly Command[]>> = {
   "dry-run": ["backfill"],
   asset: ["export"],
   source: ["export"],
+  report: ["export"],
   "as-of": ["export"],
   format: ["export", "sql"],
   output: ["export"],
@@ -93,7 +96,10 @@ const NOT_FOR_EXPORT = ["once", "force", "replay"] as const;
 
 /** The commands that fetch nothing: what they do instead, and how they select. */
 const NOT_FETCHING: Partial<Record<Command, readonly [string, string]>> = {
-  export: ["reads the database", "select with --from, --to, --cycles, --asset, --source, --as-of"],
+  export: [
+    "reads the database",
+    "select with --from, --to, --cycles, --asset, --source, --report, --as-of",
+  ],
   rebuild: ["reloads the raw archive", "select with --from, --to"],
   sql: ["reads the database", "the query says what"],
   db: ["works on the database", "see tec-pipeline --help"],
@@ -136,6 +142,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     dryRun: values["dry-run"],
     asset: values.asset,
     source: values.source,
+    report: values.report,
     asOf: values["as-of"],
     format: values.format,
     output: values.output,
@@ -248,6 +255,7 @@ function parseOptions(rest: string[]) {
         "dry-run": { type: "boolean", default: false },
         asset: { type: "string" },
         source: { type: "string" },
+        report: { type: "string" },
         "as-of": { type: "string" },
         format: { type: "string" },
         output: { type: "string", short: "o" },
@@ -280,7 +288,7 @@ Usage:
   tec-pipeline --once --replay <sha256|file> [--params gasDay=.. cycle=..]
   tec-pipeline backfill --from YYYY-MM-DD --to YYYY-MM-DD [--cycles timely,final] [--dry-run]
   tec-pipeline export --from YYYY-MM-DD --to YYYY-MM-DD [--cycles timely,final] [--asset TW]
-      [--source NAME] [--as-of TIME] --format csv|json [--output FILE]
+      [--source NAME] [--report capacity] [--as-of TIME] --format csv|json [--output FILE]
   tec-pipeline rebuild [--from YYYY-MM-DD] [--to YYYY-MM-DD]
       re-derive versions, history and the table from the raw archive
   tec-pipeline sql "select ..." [--format table|csv|json]   one read-only query
@@ -309,6 +317,9 @@ Options:
 Export options:
   --asset A,B        assets to export (default: every configured source's)
   --source NAME,..   sources to export (default: every configured one)
+  --report R         capacity: the columns every report shares, any source's rows;
+                     or a report id: its table, the sources publishing it
+                     (default: the one report the selected sources publish)
   --as-of TIME       the rows as they were at TIME: an instant (2024-01-16T23:20:00Z)
                      or a local time in the configured timezone (2024-01-16T17:20)
   --format csv|json  csv: the posted file's columns (prefixed by Asset, Gas Day,

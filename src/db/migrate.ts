@@ -18,6 +18,7 @@ import m008 from "../../sql/008_rebuild_requests.sql" with { type: "text" };
 import m009 from "../../sql/009_messenger_capacity.sql" with { type: "text" };
 import m010 from "../../sql/010_ignored_params_latency.sql" with { type: "text" };
 import m011 from "../../sql/011_dashboard_indexes.sql" with { type: "text" };
+import m012 from "../../sql/012_capacity_history.sql" with { type: "text" };
 import { type Database, quoteIdent } from "./database.ts";
 
 /** One migration. */
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 9, name: "009_messenger_capacity", sql: m009 },
   { version: 10, name: "010_ignored_params_latency", sql: m010 },
   { version: 11, name: "011_dashboard_indexes", sql: m011 },
+  { version: 12, name: "012_capacity_history", sql: m012 },
 ]);
 
 /** sha256 of a migration's text, to detect edits after it was applied. */

@@ -1,8 +1,9 @@
 /**
- * The read side of a report's table: the SQL that selects rows for an export
+ * The read side of a report's table (or of the cross-family `capacity` view,
+ * which has the same frame): the SQL that selects rows for an export
  * (current rows, or the versions valid at an instant) and the rows written
  * back in the published form (the file's CSV) or as JSON. Everything is a
- * function of the report's layout: no column is listed here. Pure.
+ * function of the relation's layout: no column is listed here. Pure.
  *
  * Rows come in pair order (asset, gas day, cycle in posting order, source),
  * and within a pair by the layout's key columns (`loc`, `flow_ind`) in byte
@@ -16,6 +17,13 @@ import { quoteIdent } from "../db/database.ts";
 import type { IsoDate } from "../domain/gas_day.ts";
 import { keyColumns, type Layout, publishedColumns } from "../reports/layout.ts";
 import type { Report } from "../reports/report.ts";
+
+/**
+ * What an export reads: a {@linkcode Report}'s table, or a view with the same
+ * frame (the pair columns, then the layout's columns) such as the
+ * cross-family `capacity` view. Its history view is `<table>_history`.
+ */
+export type ReadRelation = Pick<Report, "table" | "layout">;
 
 /** The pair columns every report table starts with, as named in the database. */
 export const PAIR_COLUMNS: readonly string[] = Object.freeze([
@@ -56,10 +64,10 @@ export interface CapacitySelection {
 export type CapacityRow = Record<string, string | number | null>;
 
 /**
- * The history view of a report's table: `<table>_history`, with the table's
- * columns and `valid_from`, `valid_to` (NULL while current).
+ * The history view of a report's table (or of a view): `<table>_history`,
+ * with its columns and `valid_from`, `valid_to` (NULL while current).
  */
-export function historyView(report: Report): string {
+export function historyView(report: ReadRelation): string {
   return `${report.table}_history`;
 }
 
@@ -68,7 +76,7 @@ export function historyView(report: Report): string {
  * `report`'s table in `schema` (or of its history view at `sel.asOf`).
  */
 export function capacityReadQuery(
-  report: Report,
+  report: ReadRelation,
   schema: string,
   sel: CapacitySelection,
 ): { text: string; params: unknown[] } {

@@ -15,6 +15,7 @@ import { connectPostgres } from "../../src/db/postgres.ts";
 import { DatabaseError } from "../../src/db/database.ts";
 import { splitRecord } from "../../src/parse/csv_records.ts";
 import { FAMILY_A_COLUMNS } from "../../src/reports/family_a/layout.ts";
+import { purposeCode } from "../../src/reports/messenger/layout.ts";
 import { RUNTIME_V8_FLAGS } from "../../src/app/permissions.ts";
 import {
   type ExportArgs,
@@ -299,6 +300,208 @@ Deno.test("export --as-of: reads the row versions valid at T from the history", 
     assert.deepEqual([...now].sort(), [...fileLines(body).rows].sort());
     // Before any version: nothing.
     assert.deepEqual(await at(new Date(validFrom.getTime() - 1000).toISOString(), "none"), []);
+  } finally {
+    await h.done();
+  }
+});
+
+// --report capacity: every family in one export -----------------------------------
+
+/** The columns of `export --report capacity`, after the pair columns. */
+const VIEW_HEADERS = [
+  "Report",
+  "Loc",
+  "Loc Name",
+  "Loc Zn",
+  "Flow Ind",
+  "Loc Purp Desc",
+  "DC",
+  "OPC",
+  "TSQ",
+  "OAC",
+];
+const VIEW_COLUMNS = ["loc", "name", "zone", "flow", "purpose", "dc", "opc", "tsq", "oac"];
+const QUANTITIES = new Set(["dc", "opc", "tsq", "oac"]);
+
+/**
+ * What the view holds for each of a file's rows, worked out from the file:
+ * the shared columns found by header; a messenger cell trimmed of its padding
+ * and its purpose spelled as the family-A code; an empty quantity null.
+ */
+function viewRowsOf(
+  body: Uint8Array,
+  pair: { asset: string; source: string; report: string; messenger: boolean },
+): Record<string, unknown>[] {
+  const { header, rows } = fileLines(body);
+  const headers = (splitRecord(header) as string[]).map((h) => h.trim());
+  const at = VIEW_HEADERS.slice(1).map((h) => headers.indexOf(h));
+  assert.ok(at.every((i) => i >= 0), `${pair.asset}: every shared header in ${header}`);
+  return rows.map((line) => {
+    const f = splitRecord(line) as (string | null)[];
+    const o: Record<string, unknown> = {
+      asset: pair.asset,
+      gas_day: DAY,
+      cycle: "Timely",
+      source: pair.source,
+      report: pair.report,
+    };
+    VIEW_COLUMNS.forEach((c, k) => {
+      let v = f[at[k]];
+      if (pair.messenger && v !== null) v = v.trim();
+      if (c === "purpose" && pair.messenger && v !== null) v = purposeCode(v);
+      o[c] = QUANTITIES.has(c) ? (v === null || v === "" ? null : Number(v)) : v;
+    });
+    return o;
+  });
+}
+
+/** A view row as the export writes it in CSV (present values quoted, null empty). */
+function viewCsvLine(o: Record<string, unknown>): string {
+  return ["asset", "gas_day", "cycle", "source", "report", ...VIEW_COLUMNS]
+    .map((c) => o[c] === null ? "" : `"${String(o[c]).replaceAll('"', '""')}"`).join(",");
+}
+
+/** Sources of both families on the fake site: TW (family A) and PEPL (messenger). */
+async function twoFamilies() {
+  const h = await harness();
+  const config = `${h.dir}/two.yaml`;
+  await Deno.writeTextFile(
+    config,
+    `sources:\n  - pipeline: TW\n    name: tw\n    base_url: ${h.fake.url}\n` +
+      `  - pipeline: PEPL\n    name: pepl\n    base_url: ${h.fake.url}\n`,
+  );
+  const run = (argv: string[]) => h.run(["--config", config, ...argv]);
+  const tw = await readFixture("tw_good_8rows.csv");
+  const pepl = await readFixture("pepl_messenger_6rows.csv");
+  h.fake.script(pairKey("TW", DAY, 0), [{ kind: "csv", body: tw }]);
+  h.fake.script(pairKey("PEPL", DAY, 0), [{ kind: "csv", body: pepl }]);
+  // One source after the other, so that an instant between their loads exists.
+  for (const asset of ["TW", "PEPL"]) {
+    const r = await run(["--once", "--params", `gasDay=${DAY}`, "cycle=0", `asset=${asset}`]);
+    assert.equal(r.code, 0, r.errors);
+  }
+  const expected = [
+    ...viewRowsOf(tw, {
+      asset: "TW",
+      source: "tw",
+      report: "operationally-available",
+      messenger: false,
+    }),
+    ...viewRowsOf(pepl, {
+      asset: "PEPL",
+      source: "pepl",
+      report: "operationally-available-by-location",
+      messenger: true,
+    }),
+  ];
+  return { h, run, expected };
+}
+
+Deno.test("export --report capacity: rows of both families in one export, CSV and JSON, each with its source and asset", async () => {
+  const { h, run, expected } = await twoFamilies();
+  try {
+    // Without --report, sources of two reports are refused, pointing at the option.
+    const mixed = await run(exportArgs(["--format", "csv"]));
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.errors, /^tec-pipeline: export: the selected sources publish different /);
+    assert.match(mixed.errors, /--report capacity/);
+    assert.equal(mixed.errors.trim().split("\n").length, 1);
+
+    const csvOut = `${h.dir}/all.csv`;
+    const c = await run(exportArgs(["--report", "capacity", "--format", "csv", "-o", csvOut]));
+    assert.equal(c.code, 0, c.errors);
+    const got = fileLines(await Deno.readTextFile(csvOut));
+    assert.equal(
+      got.header,
+      ["Asset", "Gas Day", "Cycle", "Source", ...VIEW_HEADERS].map((x) => `"${x}"`).join(","),
+    );
+    assert.equal(expected.length, 8 + 6);
+    assert.deepEqual([...got.rows].sort(), expected.map(viewCsvLine).sort());
+    // Pair order: asset first (PEPL before TW), so every PEPL row comes before the first TW row.
+    const assets = got.rows.map((l) => (splitRecord(l) as string[])[0]);
+    assert.deepEqual(assets, [...assets].sort());
+    assert.equal(c.logs.find((l) => l.event === "export.done")?.rows, expected.length);
+
+    const jsonOut = `${h.dir}/all.json`;
+    const j = await run(exportArgs(["--report", "capacity", "--format", "json", "-o", jsonOut]));
+    assert.equal(j.code, 0, j.errors);
+    const objects = JSON.parse(await Deno.readTextFile(jsonOut)) as Record<string, unknown>[];
+    const keys = ["asset", "gas_day", "cycle", "source", "report", ...VIEW_COLUMNS];
+    for (const o of objects) assert.deepEqual(Object.keys(o), keys);
+    const byKey = (o: Record<string, unknown>) => `${o.source}|${o.loc}|${o.flow}`;
+    const sort = (xs: Record<string, unknown>[]) =>
+      [...xs].sort((a, b) => byKey(a) < byKey(b) ? -1 : 1);
+    assert.deepEqual(sort(objects), sort(expected));
+    assert.ok(objects.some((o) => o.source === "pepl" && o.loc === "LEE8" && o.purpose === "M2"));
+
+    // A report id reads its own table: PEPL's one pair is its file's 21 columns again.
+    const one = `${h.dir}/pepl.csv`;
+    const p = await run(
+      exportArgs([
+        "--report",
+        "operationally-available-by-location",
+        "--cycles",
+        "timely",
+        "--format",
+        "csv",
+        "-o",
+        one,
+      ]),
+    );
+    assert.equal(p.code, 0, p.errors);
+    const peplFile = fileLines(await Deno.readTextFile(one));
+    assert.equal((splitRecord(peplFile.header) as string[]).length, 21);
+    assert.equal(peplFile.rows.length, 6);
+
+    const bad = await run(exportArgs(["--report", "all", "--format", "csv"]));
+    assert.equal(bad.code, 2);
+    assert.equal(
+      bad.errors,
+      "tec-pipeline: export --report: expected capacity, operationally-available, " +
+        `operationally-available-by-location, got "all" (try 'tec-pipeline --help')\n`,
+    );
+  } finally {
+    await h.done();
+  }
+});
+
+Deno.test("export --report capacity --as-of: the versions valid at T, across families", async () => {
+  const { h, run, expected } = await twoFamilies();
+  try {
+    const since = await h.t.db.query<{ source: string; at: string }>(
+      `SELECT source, to_char(min(valid_from) AT TIME ZONE 'UTC',
+                              'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at
+       FROM staging.capacity_history GROUP BY source`,
+    );
+    const twAt = new Date(since.find((s) => s.source === "tw")!.at).getTime();
+    const peplAt = new Date(since.find((s) => s.source === "pepl")!.at).getTime();
+    assert.ok(twAt < peplAt, "TW loaded first");
+    const at = async (ms: number) => {
+      const out = `${h.dir}/at-${ms}.json`;
+      const r = await run(exportArgs([
+        "--report",
+        "capacity",
+        "--as-of",
+        new Date(ms).toISOString(),
+        "--format",
+        "json",
+        "-o",
+        out,
+      ]));
+      assert.equal(r.code, 0, r.errors);
+      return (JSON.parse(await Deno.readTextFile(out)) as Record<string, unknown>[])
+        .map((o) => `${o.source}|${o.loc}|${o.flow}|${o.oac}`).sort();
+    };
+    const keyOf = (o: Record<string, unknown>) => `${o.source}|${o.loc}|${o.flow}|${o.oac}`;
+    assert.deepEqual(await at(twAt - 1), []);
+    // PEPL's load is later than TW's by at least a process start; an instant between them.
+    const between = twAt + Math.max(1, Math.floor((peplAt - twAt) / 2));
+    assert.ok(between < peplAt);
+    assert.deepEqual(
+      await at(between),
+      expected.filter((o) => o.source === "tw").map(keyOf).sort(),
+    );
+    assert.deepEqual(await at(peplAt + 1), expected.map(keyOf).sort());
   } finally {
     await h.done();
   }
@@ -669,7 +872,47 @@ Deno.test("export options: every input is checked, with one line naming the opti
   assert.equal(
     refused(ok, more({ name: "other", report: "another-report" })),
     "export: the selected sources publish different reports (operationally-available, " +
-      "another-report); export one at a time with --source or --asset",
+      "another-report); export one with --report, --source or --asset, or the columns they " +
+      "share with --report capacity",
+  );
+  // --report: the view, or a report id narrowing the selection to its sources.
+  const families = more({
+    name: "pepl",
+    asset: "PEPL",
+    report: "operationally-available-by-location",
+  });
+  assert.equal(
+    refused({ ...ok, report: "Capacity" }, families),
+    "export --report: expected capacity, operationally-available, " +
+      'operationally-available-by-location, got "Capacity"',
+  );
+  assert.equal(
+    refused({ ...ok, report: "operationally-available-by-location", source: SOURCE }, families),
+    "export --report: no selected source publishes operationally-available-by-location " +
+      "(they publish operationally-available)",
+  );
+  const view = parseExportRequest(
+    { ...ok, to: ok.from, cycles: "0", report: "capacity" },
+    families,
+  );
+  assert.equal(view.relation.table, "capacity");
+  assert.deepEqual([view.selection.sources, view.selection.assets], [
+    [SOURCE, "pepl"],
+    ["TW", "PEPL"],
+  ]);
+  assert.equal(view.withPair, true, "the view's rows are no file's: always with their pair");
+  const onlyView = parseExportRequest(
+    { ...ok, to: ok.from, cycles: "0", report: "capacity", source: SOURCE },
+    families,
+  );
+  assert.deepEqual([onlyView.pairs, onlyView.withPair], [1, true]);
+  const messenger = parseExportRequest(
+    { ...ok, to: ok.from, cycles: "0", report: "operationally-available-by-location" },
+    families,
+  );
+  assert.deepEqual(
+    [messenger.relation.table, messenger.selection.sources, messenger.withPair],
+    ["messenger_capacity", ["pepl"], false],
   );
   const both = parseExportRequest({ ...ok, asset: "TW,FGT" }, more({ name: "fgt", asset: "FGT" }));
   assert.deepEqual([both.selection.sources, both.selection.assets], [
@@ -725,6 +968,8 @@ Deno.test("export on the command line: its options, and bad usage is exit 2 with
     "TW",
     "--source",
     SOURCE,
+    "--report",
+    "capacity",
     "--as-of",
     "2024-01-16T17:20",
     "--format",
@@ -733,8 +978,18 @@ Deno.test("export on the command line: its options, and bad usage is exit 2 with
     "x.json",
   ]);
   assert.deepEqual(
-    [a.command, a.from, a.to, a.asset, a.source, a.asOf, a.format, a.output],
-    ["export", "2024-01-16", "2024-01-17", "TW", SOURCE, "2024-01-16T17:20", "json", "x.json"],
+    [a.command, a.from, a.to, a.asset, a.source, a.report, a.asOf, a.format, a.output],
+    [
+      "export",
+      "2024-01-16",
+      "2024-01-17",
+      "TW",
+      SOURCE,
+      "capacity",
+      "2024-01-16T17:20",
+      "json",
+      "x.json",
+    ],
   );
   const usage = (argv: string[]) => {
     try {
@@ -748,6 +1003,7 @@ Deno.test("export on the command line: its options, and bad usage is exit 2 with
   assert.equal(usage(["--format", "csv"]), "--format belongs to the export and sql commands");
   assert.equal(usage(["backfill", "--output", "x"]), "--output belongs to the export command");
   assert.equal(usage(["export", "--dry-run"]), "--dry-run belongs to the backfill command");
+  assert.equal(usage(["--report", "capacity"]), "--report belongs to the export command");
   assert.match(usage(["export", "--once"]), /^export reads the database: --once does not apply/);
   assert.match(usage(["export", "--params", "cycle=1"]), /--params does not apply/);
   const errors: string[] = [];

@@ -28,6 +28,7 @@ const DEFAULTS: CliArgs = {
   dryRun: false,
   asset: undefined,
   source: undefined,
+  report: undefined,
   asOf: undefined,
   format: undefined,
   output: undefined,

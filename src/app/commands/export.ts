@@ -8,7 +8,9 @@
  * `--output FILE` writes a temporary file beside it and renames it over
  * `FILE` once complete: a failed or interrupted export leaves no file and
  * never a partial one. `--as-of T` reads the row versions valid at `T` from
- * the report's history view.
+ * the report's history view. `--report capacity` reads the cross-family
+ * `capacity` view (the columns every report shares) instead of one report's
+ * table, so sources of different reports come out of one export.
  *
  * @module
  */
@@ -24,9 +26,10 @@ import {
   csvHeader,
   csvRow,
   jsonRow,
+  type ReadRelation,
 } from "../../load/capacity_read.ts";
-import { reportFor } from "../../reports/all.ts";
-import type { Report } from "../../reports/report.ts";
+import { findReport, reportFor, reportIds } from "../../reports/all.ts";
+import { CAPACITY_VIEW } from "../../reports/capacity_view.ts";
 import { WRITE_PATHS } from "../permissions.ts";
 import type { Runtime } from "../runtime.ts";
 import { Shutdown } from "../shutdown.ts";
@@ -53,6 +56,11 @@ export interface ExportArgs {
   asset?: string;
   /** `--source`: comma-separated source names (every configured one when absent). */
   source?: string;
+  /**
+   * `--report`: `capacity` (the cross-family view) or a report id (the
+   * selected sources publishing it); the one the selected sources publish when absent.
+   */
+  report?: string;
   /** `--as-of`: an instant, or a local time in the configured time zone. */
   asOf?: string;
   /** `--format`: `csv` or `json`. */
@@ -63,10 +71,15 @@ export interface ExportArgs {
 
 /** A validated export. */
 export interface ExportRequest {
-  /** The report whose table is read (every selected source publishes it). */
-  report: Report;
+  /** The report table (every selected source publishes it) or the `capacity` view read. */
+  relation: ReadRelation;
   /** What is read. */
   selection: CapacitySelection;
+  /**
+   * Every row starts with its asset, gas day, cycle and source: when more
+   * than one pair is selected, or the view is read (its rows are no file's).
+   */
+  withPair: boolean;
   /** How rows are written. */
   format: ExportFormat;
   /** File to write; standard output when undefined. */
@@ -95,14 +108,10 @@ export interface ExportIo {
 export function parseExportRequest(args: ExportArgs, config: Config): ExportRequest {
   const { from, to } = exportRange(args);
   const cycles = exportCycles(args.cycles);
-  const sources = exportSources(config.sources, args.asset, args.source);
-  const reports = [...new Set(sources.map((s) => s.report))];
-  if (reports.length > 1) {
-    throw new InvalidRequestError(
-      `export: the selected sources publish different reports (${reports.join(", ")}); ` +
-        "export one at a time with --source or --asset",
-    );
-  }
+  const { relation, sources } = exportRelation(
+    args.report,
+    exportSources(config.sources, args.asset, args.source),
+  );
   if (args.format === undefined) {
     throw new InvalidRequestError(`export: --format is required (${EXPORT_FORMATS.join(" or ")})`);
   }
@@ -115,8 +124,9 @@ export function parseExportRequest(args: ExportArgs, config: Config): ExportRequ
   }
   if (args.output === "") throw new InvalidRequestError("export --output: expected a file path");
   const asOf = args.asOf === undefined ? undefined : parseAsOf(args.asOf, config.timezone);
+  const pairs = (daysBetween(from, to) + 1) * cycles.length * sources.length;
   return {
-    report: reportFor(reports[0]),
+    relation,
     selection: {
       from,
       to,
@@ -125,10 +135,51 @@ export function parseExportRequest(args: ExportArgs, config: Config): ExportRequ
       assets: [...new Set(sources.map((s) => s.asset))],
       asOf,
     },
+    withPair: pairs > 1 || relation === CAPACITY_VIEW,
     format: args.format as ExportFormat,
     output: args.output,
-    pairs: (daysBetween(from, to) + 1) * cycles.length * sources.length,
+    pairs,
   };
+}
+
+/**
+ * What `--report` reads, and the selected sources it keeps: the `capacity`
+ * view (every source), a report's table (the sources publishing it), or,
+ * without the option, the one report every selected source publishes.
+ */
+function exportRelation(
+  text: string | undefined,
+  selected: SourceConfig[],
+): { relation: ReadRelation; sources: SourceConfig[] } {
+  if (text === CAPACITY_VIEW.id) return { relation: CAPACITY_VIEW, sources: selected };
+  const published = [...new Set(selected.map((s) => s.report))];
+  if (text === undefined) {
+    if (published.length > 1) {
+      throw new InvalidRequestError(
+        `export: the selected sources publish different reports (${published.join(", ")}); ` +
+          "export one with --report, --source or --asset, or the columns they share with " +
+          "--report capacity",
+      );
+    }
+    return { relation: reportFor(published[0]), sources: selected };
+  }
+  const report = findReport(text);
+  if (!report) {
+    throw new InvalidRequestError(
+      `export --report: expected ${[CAPACITY_VIEW.id, ...reportIds()].join(", ")}, got ${
+        JSON.stringify(text)
+      }`,
+    );
+  }
+  const sources = selected.filter((s) => s.report === report.id);
+  if (sources.length === 0) {
+    throw new InvalidRequestError(
+      `export --report: no selected source publishes ${report.id} (they publish ${
+        published.join(", ")
+      })`,
+    );
+  }
+  return { relation: report, sources };
 }
 
 function exportRange(args: ExportArgs): { from: IsoDate; to: IsoDate } {
@@ -357,10 +408,10 @@ async function writeRows(
   sink: Sink,
   stop: AbortSignal,
 ): Promise<number> {
-  const { text, params } = capacityReadQuery(req.report, rt.config.database.schema, req.selection);
-  const layout = req.report.layout;
+  const { relation, withPair } = req;
+  const { text, params } = capacityReadQuery(relation, rt.config.database.schema, req.selection);
+  const layout = relation.layout;
   const json = req.format === "json";
-  const withPair = req.pairs > 1;
   const encoder = new TextEncoder();
   let rows = 0;
   await sink.write(encoder.encode(json ? "[" : csvHeader(layout, withPair)));
@@ -383,6 +434,7 @@ async function writeRows(
 function describe(req: ExportRequest, output: string): Record<string, unknown> {
   const s = req.selection;
   return {
+    relation: req.relation.table,
     from: s.from,
     to: s.to,
     cycles: s.cycles.length,
