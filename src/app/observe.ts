@@ -12,26 +12,28 @@ export function metricsObserver(
   now: () => Date = () => new Date(),
 ): PairObserver {
   return {
-    fetchAttempt(asset, outcome, seconds) {
-      m.fetchRequests.inc({ asset, outcome });
-      m.fetchDuration.observe({ asset }, seconds);
+    fetchAttempt(job, outcome, seconds) {
+      const labels = { source: job.source.name, asset: job.source.asset };
+      m.fetchRequests.inc({ ...labels, outcome });
+      m.fetchDuration.observe(labels, seconds);
     },
     firstSeen(job, seconds) {
       m.postingLatency.observe({ source: job.source.name, cycle: job.cycle.label }, seconds);
     },
     outcome(job, o) {
+      const source = job.source.name;
       const asset = job.source.asset;
       const cycle = job.cycle.label;
-      m.files.inc({ asset, status: o.status });
-      if (o.loadSeconds !== undefined) m.loadDuration.observe({ asset }, o.loadSeconds);
+      m.files.inc({ source, asset, status: o.status });
+      if (o.loadSeconds !== undefined) m.loadDuration.observe({ source, asset }, o.loadSeconds);
       if (o.counts) {
-        m.rowsLoaded.inc({ asset, cycle }, o.counts.inserted + o.counts.updated);
-        m.rowsQuarantined.inc({ asset }, o.counts.quarantined);
-        m.rowsDeleted.inc({ asset, cycle }, o.counts.deleted);
+        m.rowsLoaded.inc({ source, asset, cycle }, o.counts.inserted + o.counts.updated);
+        m.rowsQuarantined.inc({ source, asset }, o.counts.quarantined);
+        m.rowsDeleted.inc({ source, asset, cycle }, o.counts.deleted);
       }
-      if (o.sameBytes) m.parametersIgnored.inc({ source: job.source.name });
+      if (o.sameBytes) m.parametersIgnored.inc({ source });
       if (o.status === "loaded" || o.status === "unchanged") {
-        m.lastSuccessTimestamp.set({ asset, cycle }, now().getTime() / 1000);
+        m.lastSuccessTimestamp.set({ source, asset, cycle }, now().getTime() / 1000);
       }
     },
   };

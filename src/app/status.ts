@@ -44,7 +44,10 @@ export interface StatusOptions {
   now?: () => Date;
 }
 
-/** What the database says, or why it could not say it. */
+/**
+ * What the database says, or why it could not say it. Every entry names its
+ * `source` (the configured name: sources sharing an asset are told apart by it).
+ */
 async function fromDatabase(o: StatusOptions): Promise<Record<string, unknown>> {
   try {
     return {
@@ -68,7 +71,7 @@ async function fromDatabase(o: StatusOptions): Promise<Record<string, unknown>> 
 }
 
 /**
- * Latest load per (asset, cycle); what is due next (pairs of the window
+ * Latest load per (source, cycle); what is due next (pairs of the window
  * waiting for a re-probe, the next expected postings, the next sweep); the
  * last error. The daemon's own part is there even when the database is not.
  */

@@ -285,19 +285,30 @@ export async function windowStatuses(
   return new Map(rows.map((r) => [r.k, r.status]));
 }
 
-/** Pairs of the polling window (gas day `fromDay` on) by status, every source. */
+/**
+ * Pairs of the polling window (gas day `fromDay` on) by source, then status,
+ * in one statement: every source with a pair there, and each of `sources`
+ * (the daemon's) with zeros when it has none yet.
+ */
 export async function statusCounts(
   db: Queryable,
-  o: { schema: string; fromDay: IsoDate },
-): Promise<Record<PollStatus, number>> {
-  const rows = await db.query<{ status: PollStatus; n: number }>(
-    `SELECT status, count(*)::int AS n FROM ${quoteIdent(o.schema)}.poll_state
-     WHERE gas_day >= $1 GROUP BY status`,
+  o: { schema: string; fromDay: IsoDate; sources?: readonly string[] },
+): Promise<Record<string, Record<PollStatus, number>>> {
+  const rows = await db.query<{ source: string; status: PollStatus; n: number }>(
+    `SELECT source, status, count(*)::int AS n FROM ${quoteIdent(o.schema)}.poll_state
+     WHERE gas_day >= $1 GROUP BY source, status`,
     [o.fromDay],
   );
-  const out: Record<PollStatus, number> = { pending: 0, not_posted: 0, failed: 0, loaded: 0 };
-  for (const r of rows) out[r.status] = r.n;
-  return out;
+  // A Map, not an object: a source may be named anything, `__proto__` included.
+  const out = new Map<string, Record<PollStatus, number>>();
+  const of = (source: string) => {
+    let by = out.get(source);
+    if (!by) out.set(source, by = { pending: 0, not_posted: 0, failed: 0, loaded: 0 });
+    return by;
+  };
+  for (const source of o.sources ?? []) of(source);
+  for (const r of rows) of(r.source)[r.status] = r.n;
+  return Object.fromEntries(out);
 }
 
 /**

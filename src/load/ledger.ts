@@ -396,25 +396,29 @@ export async function loadedPairs(
   return new Set(rows.map((r) => loadedPairKey(r.source, r.gas_day, r.cycle)));
 }
 
-/** The latest successful load per (asset, cycle), newest gas day first (for `/status`). */
+/**
+ * The latest successful load per (source, cycle), with its asset (for
+ * `/status`): two sources of one asset each have theirs. By asset, source, cycle.
+ */
 export function latestLoads(db: Queryable, schema: string): Promise<Record<string, unknown>[]> {
   return db.query(
-    `SELECT DISTINCT ON (asset, cycle) asset, cycle, to_char(gas_day, 'YYYY-MM-DD') AS gas_day,
+    `SELECT DISTINCT ON (asset, source, cycle) source, asset, cycle,
+       to_char(gas_day, 'YYYY-MM-DD') AS gas_day,
        load_id::int AS load_id, left(sha256, 12) AS sha256, rows_read, inserted, updated,
        unchanged, quarantined, deleted, first_seen_at, last_seen_at, finished_at
      FROM ${table(schema)} WHERE status = 'loaded'
-     ORDER BY asset, cycle, gas_day DESC, load_id DESC`,
+     ORDER BY asset, source, cycle, gas_day DESC, load_id DESC`,
   );
 }
 
-/** The most recent failed load, if any (for `/status`). */
+/** The most recent failed load, if any, with its source (for `/status`). */
 export async function lastFailure(
   db: Queryable,
   schema: string,
 ): Promise<Record<string, unknown> | undefined> {
   const [r] = await db.query(
-    `SELECT asset, cycle, to_char(gas_day, 'YYYY-MM-DD') AS gas_day, load_id::int AS load_id,
-       error, finished_at
+    `SELECT source, asset, cycle, to_char(gas_day, 'YYYY-MM-DD') AS gas_day,
+       load_id::int AS load_id, error, finished_at
      FROM ${table(schema)} WHERE status = 'failed' ORDER BY load_id DESC LIMIT 1`,
   );
   return r;

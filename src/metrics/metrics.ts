@@ -16,6 +16,9 @@ export const PAIR_STATUSES = Object.freeze(["pending", "not_posted", "failed", "
 /** One of {@link PAIR_STATUSES}. */
 export type PairStatus = typeof PAIR_STATUSES[number];
 
+/** Pairs of the polling window by source name, then by poll status. */
+export type PairCounts = Record<string, Partial<Record<PairStatus, number>>>;
+
 /** Which scrape-time probe failed, for {@link MetricsOptions.onProbeError}. */
 export type ProbeName = "databaseUp" | "pairCounts";
 
@@ -30,15 +33,17 @@ export interface MetricsOptions {
    */
   databaseUp?: () => Promise<boolean>;
   /**
-   * Asked on every scrape for `tec_pairs{status}`; a missing status counts 0.
+   * Asked on every scrape for `tec_pairs{source,status}`: counts by source,
+   * then status; a missing status counts 0, a source left out has no series.
    * Without it the family is not registered.
    */
-  pairCounts?: () => Promise<Partial<Record<PairStatus, number>>>;
+  pairCounts?: () => Promise<PairCounts>;
   /** Register prom-client's default process metrics. Default `true`. */
   defaultMetrics?: boolean;
   /**
    * How long a scrape waits for each probe. Past it `tec_database_up` is 0
-   * and `tec_pairs` keeps its last values. Default 1000 ms.
+   * and `tec_pairs` keeps its last values (none before a first answer).
+   * Default 1000 ms.
    */
   probeTimeoutMs?: number;
   /** Told when a probe throws, times out or answers nonsense. Default: nothing. */
@@ -118,21 +123,25 @@ export function createMetrics(o: MetricsOptions): Metrics {
 
 function registerPairs(
   registry: Registry,
-  probe: () => Promise<Partial<Record<PairStatus, number>> | undefined>,
+  probe: () => Promise<PairCounts | undefined>,
 ): void {
-  const gauge = new Gauge({
+  new Gauge({
     name: "tec_pairs",
-    help: "Pairs in the daemon's polling window, by poll status.",
-    labelNames: ["status"] as const,
+    help: "Pairs in the daemon's polling window, by source and poll status.",
+    labelNames: ["source", "status"] as const,
     registers: [registry],
     async collect() {
       const counts = await probe();
-      // A failed probe keeps the last answer: the window changes slowly.
+      // A failed probe keeps the last answer: the window changes slowly. Before a
+      // first answer there is no series: no count is better than a made-up 0.
       if (counts === undefined) return;
-      for (const status of PAIR_STATUSES) this.set({ status }, counts[status] ?? 0);
+      // A source no longer answered for (gone from the window) loses its series.
+      this.reset();
+      for (const [source, by] of Object.entries(counts)) {
+        for (const status of PAIR_STATUSES) this.set({ source, status }, by[status] ?? 0);
+      }
     },
   });
-  for (const status of PAIR_STATUSES) gauge.set({ status }, 0);
 }
 
 /**
@@ -186,21 +195,35 @@ export function checkDatabaseUp(value: unknown): boolean {
   return value;
 }
 
-/** Accepts a `pairCounts` answer: an object whose known statuses are counts. */
-export function checkPairCounts(value: unknown): Partial<Record<PairStatus, number>> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new Error(`pairCounts returned ${describe(value)}: expected an object of counts`);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Accepts a `pairCounts` answer: an object of sources, each an object whose
+ * known statuses are counts.
+ */
+export function checkPairCounts(value: unknown): PairCounts {
+  if (!isObject(value)) {
+    throw new Error(`pairCounts returned ${describe(value)}: expected an object of sources`);
   }
-  const counts = value as Record<string, unknown>;
-  for (const status of PAIR_STATUSES) {
-    const n = counts[status];
-    if (n !== undefined && (typeof n !== "number" || !Number.isFinite(n) || n < 0)) {
+  for (const [source, counts] of Object.entries(value)) {
+    if (!isObject(counts)) {
       throw new Error(
-        `pairCounts returned ${status}=${describe(n)}: expected a finite number >= 0`,
+        `pairCounts returned ${JSON.stringify(source)}=${describe(counts)}: ` +
+          "expected an object of counts",
       );
     }
+    for (const status of PAIR_STATUSES) {
+      const n = counts[status];
+      if (n !== undefined && (typeof n !== "number" || !Number.isFinite(n) || n < 0)) {
+        throw new Error(
+          `pairCounts returned ${JSON.stringify(source)}.${status}=${describe(n)}: ` +
+            "expected a finite number >= 0",
+        );
+      }
+    }
   }
-  return counts as Partial<Record<PairStatus, number>>;
+  return value as PairCounts;
 }
 
 function describe(value: unknown): string {

@@ -1,6 +1,9 @@
 /**
  * The pipeline's application metrics, all prefixed `tec_` with the unit in the
- * name so they pass `promtool check metrics`.
+ * name so they pass `promtool check metrics`. Every per-source family carries
+ * `source` (the configured name: several sources may share one asset, and
+ * only the name tells them apart); those labelled by `asset` before keep it,
+ * so existing dashboards and alerts still match.
  *
  * @module
  */
@@ -63,22 +66,22 @@ export const POSTING_LATENCY_BUCKETS: readonly number[] = Object.freeze([
 
 /** Every application metric, typed by its label names. */
 export interface PipelineMetrics {
-  /** `tec_rows_loaded_total{asset,cycle}`: rows written to the database. */
-  readonly rowsLoaded: Counter<"asset" | "cycle">;
-  /** `tec_files_total{asset,status}`: files processed, by outcome (e.g. `loaded`, `skipped`, `failed`). */
-  readonly files: Counter<"asset" | "status">;
-  /** `tec_fetch_requests_total{asset,outcome}`: upstream requests, by outcome (e.g. `ok`, `http_error`, `timeout`). */
-  readonly fetchRequests: Counter<"asset" | "outcome">;
-  /** `tec_fetch_duration_seconds{asset}`: duration of one upstream request. */
-  readonly fetchDuration: Histogram<"asset">;
-  /** `tec_load_duration_seconds{asset}`: duration of loading one file. */
-  readonly loadDuration: Histogram<"asset">;
-  /** `tec_rows_quarantined_total{asset}`: rows rejected by validation. */
-  readonly rowsQuarantined: Counter<"asset">;
-  /** `tec_rows_deleted_total{asset,cycle}`: rows a revised file no longer has, deleted (kept in history). */
-  readonly rowsDeleted: Counter<"asset" | "cycle">;
-  /** `tec_last_success_timestamp_seconds{asset,cycle}`: unix time of the last successful load. */
-  readonly lastSuccessTimestamp: Gauge<"asset" | "cycle">;
+  /** `tec_rows_loaded_total{source,asset,cycle}`: rows written to the database. */
+  readonly rowsLoaded: Counter<"source" | "asset" | "cycle">;
+  /** `tec_files_total{source,asset,status}`: files processed, by outcome (e.g. `loaded`, `skipped`, `failed`). */
+  readonly files: Counter<"source" | "asset" | "status">;
+  /** `tec_fetch_requests_total{source,asset,outcome}`: upstream requests, by outcome (e.g. `ok`, `http_error`, `timeout`). */
+  readonly fetchRequests: Counter<"source" | "asset" | "outcome">;
+  /** `tec_fetch_duration_seconds{source,asset}`: duration of one upstream request. */
+  readonly fetchDuration: Histogram<"source" | "asset">;
+  /** `tec_load_duration_seconds{source,asset}`: duration of loading one file. */
+  readonly loadDuration: Histogram<"source" | "asset">;
+  /** `tec_rows_quarantined_total{source,asset}`: rows rejected by validation. */
+  readonly rowsQuarantined: Counter<"source" | "asset">;
+  /** `tec_rows_deleted_total{source,asset,cycle}`: rows a revised file no longer has, deleted (kept in history). */
+  readonly rowsDeleted: Counter<"source" | "asset" | "cycle">;
+  /** `tec_last_success_timestamp_seconds{source,asset,cycle}`: unix time of the last successful load. */
+  readonly lastSuccessTimestamp: Gauge<"source" | "asset" | "cycle">;
   /**
    * `tec_parameters_ignored_total{source}`: versions loaded whose bytes equal
    * another (gas day, cycle) of the same source's (the site may have ignored
@@ -102,51 +105,51 @@ export function createPipelineMetrics(registry: Registry): PipelineMetrics {
     rowsLoaded: new Counter({
       name: "tec_rows_loaded_total",
       help: "Rows loaded into the database.",
-      labelNames: ["asset", "cycle"] as const,
+      labelNames: ["source", "asset", "cycle"] as const,
       registers,
     }),
     files: new Counter({
       name: "tec_files_total",
       help: "Files processed, by final status.",
-      labelNames: ["asset", "status"] as const,
+      labelNames: ["source", "asset", "status"] as const,
       registers,
     }),
     fetchRequests: new Counter({
       name: "tec_fetch_requests_total",
       help: "Upstream fetch requests, by outcome.",
-      labelNames: ["asset", "outcome"] as const,
+      labelNames: ["source", "asset", "outcome"] as const,
       registers,
     }),
     fetchDuration: new Histogram({
       name: "tec_fetch_duration_seconds",
       help: "Duration of one upstream fetch request in seconds.",
-      labelNames: ["asset"] as const,
+      labelNames: ["source", "asset"] as const,
       buckets: [...FETCH_DURATION_BUCKETS],
       registers,
     }),
     loadDuration: new Histogram({
       name: "tec_load_duration_seconds",
       help: "Duration of loading one file into the database in seconds.",
-      labelNames: ["asset"] as const,
+      labelNames: ["source", "asset"] as const,
       buckets: [...LOAD_DURATION_BUCKETS],
       registers,
     }),
     rowsQuarantined: new Counter({
       name: "tec_rows_quarantined_total",
       help: "Rows rejected by validation and quarantined.",
-      labelNames: ["asset"] as const,
+      labelNames: ["source", "asset"] as const,
       registers,
     }),
     rowsDeleted: new Counter({
       name: "tec_rows_deleted_total",
       help: "Rows a revised file no longer has, deleted from the table (kept in the history).",
-      labelNames: ["asset", "cycle"] as const,
+      labelNames: ["source", "asset", "cycle"] as const,
       registers,
     }),
     lastSuccessTimestamp: new Gauge({
       name: "tec_last_success_timestamp_seconds",
       help: "Unix time of the last successful load in seconds.",
-      labelNames: ["asset", "cycle"] as const,
+      labelNames: ["source", "asset", "cycle"] as const,
       registers,
     }),
     parametersIgnored: new Counter({

@@ -25,8 +25,8 @@ import type { FailureJournal } from "../load/failure_journal.ts";
 
 /** Hooks for metrics; every member optional. */
 export interface PairObserver {
-  /** After each HTTP attempt. */
-  fetchAttempt?(asset: string, outcome: string, seconds: number): void;
+  /** After each HTTP attempt for `job` (its source names the metrics' `source` and `asset`). */
+  fetchAttempt?(job: PairJob, outcome: string, seconds: number): void;
   /** After each pair, whatever its outcome. */
   outcome?(job: PairJob, outcome: PairOutcome): void;
   /**
@@ -251,7 +251,7 @@ async function fetchBody(
       log.warn("fetch.throttled", { delay_ms: delayMs });
       ctx.throttle?.(u, delayMs);
     },
-    onAttempt: (a) => ctx.observer?.fetchAttempt?.(job.source.asset, a.outcome, a.seconds),
+    onAttempt: (a) => ctx.observer?.fetchAttempt?.(job, a.outcome, a.seconds),
     onRetry: (r) =>
       log.warn("fetch.retry", { attempt: r.attempt, delay_ms: r.delayMs, reason: r.reason }),
     // A capacity CSV cut short must not load as a smaller file: fetch it again.

@@ -175,7 +175,7 @@ Deno.test({
       // The metrics see the database and the window's pairs.
       const metrics = await (await fetch(`http://127.0.0.1:${h.port}/metrics`)).text();
       assert.match(metrics, /^tec_database_up 1$/m);
-      assert.match(metrics, /^tec_pairs\{status="loaded"\} [1-9]\d*$/m);
+      assert.match(metrics, /^tec_pairs\{source="tw-oac",status="loaded"\} [1-9]\d*$/m);
       assert.match(metrics, /^tec_build_info\{version="\d+\.\d+\.\d+"\} 1$/m);
       stop.abort();
       assert.equal(await run, 0);

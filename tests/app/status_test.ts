@@ -40,7 +40,27 @@ Deno.test("readiness: an unreachable database server is reported, not thrown", a
   }
 });
 
-Deno.test("status: latest load per (asset, cycle) and the last failure", async () => {
+/** Every entry of `doc`'s lists (and the last failure) with its `source`. */
+function entries(doc: Record<string, unknown>): [string, Record<string, unknown>][] {
+  const out: [string, Record<string, unknown>][] = [];
+  for (
+    const key of [
+      "latest_loads",
+      "next_checks",
+      "parameters_ignored",
+      "posting_latency",
+      "next_postings",
+    ]
+  ) {
+    for (const e of doc[key] as Record<string, unknown>[]) out.push([key, e]);
+  }
+  if (doc.last_failed_load) {
+    out.push(["last_failed_load", doc.last_failed_load as Record<string, unknown>]);
+  }
+  return out;
+}
+
+Deno.test("status: latest load per (source, cycle), two sources of one asset apart; every entry carries its source", async () => {
   const t = await freshDatabase();
   try {
     await migrate(t.db, { schema: "staging" });
@@ -57,22 +77,62 @@ Deno.test("status: latest load per (asset, cycle) and the last failure", async (
     };
     await loadFile(t.db, { ...base, gasDay: "2024-01-16", sha256: "a".repeat(64) });
     await loadFile(t.db, { ...base, gasDay: "2024-01-17", sha256: "b".repeat(64) });
+    // A second source of the same asset: its latest is the 16th, and its 17th's bytes are
+    // its 16th's (flagged as parameters ignored, for that source only).
+    const nom = { ...base, source: "tw-nom" };
+    await loadFile(t.db, { ...nom, gasDay: "2024-01-15", sha256: "d".repeat(64) });
+    await loadFile(t.db, { ...nom, gasDay: "2024-01-16", sha256: "d".repeat(64) });
     const broken = new TextEncoder().encode('"Loc","X"\r\n"1","2"\r\n');
     await loadFile(t.db, {
-      ...base,
+      ...nom,
       gasDay: "2024-01-18",
       sha256: "c".repeat(64),
       open: () => Promise.resolve(new Blob([broken]).stream()),
     }).catch(() => {});
-    const doc = await statusDocument({ db: t.db, schema: "staging", version: "9.9.9" });
+    const now = new Date("2024-01-17T20:00:00Z");
+    for (const source of ["tw-oac", "tw-nom"]) {
+      await claimDue(t.db, {
+        schema: "staging",
+        report: "operationally-available",
+        source,
+        asset: "TW",
+        pairs: [{
+          gasDay: "2024-01-17",
+          cycle: "Final",
+          expectedAt: new Date(now.getTime() - 60_000),
+        }],
+        now,
+        leaseSeconds: 60,
+        token: crypto.randomUUID(),
+      });
+    }
+    const doc = await statusDocument({
+      db: t.db,
+      schema: "staging",
+      version: "9.9.9",
+      windowStart: "2024-01-14",
+      now: () => now,
+      nextPostings: [{ source: "tw-oac", due_at: now.toISOString() }, { source: "tw-nom" }],
+    });
     const latest = doc.latest_loads as Record<string, unknown>[];
-    assert.equal(latest.length, 1);
-    assert.equal(latest[0].gas_day, "2024-01-17");
-    assert.equal(latest[0].cycle, "Timely");
-    assert.equal(latest[0].inserted, 8);
+    assert.deepEqual(
+      latest.map((l) => [l.source, l.asset, l.gas_day, l.cycle, l.inserted]),
+      [["tw-nom", "TW", "2024-01-16", "Timely", 8], ["tw-oac", "TW", "2024-01-17", "Timely", 8]],
+    );
     const failure = doc.last_failed_load as Record<string, unknown>;
-    assert.equal(failure.gas_day, "2024-01-18");
+    assert.deepEqual([failure.source, failure.gas_day], ["tw-nom", "2024-01-18"]);
     assert.match(String(failure.error), /required headers missing/);
+    const next = doc.next_checks as Record<string, unknown>[];
+    assert.deepEqual(next.map((n) => n.source).sort(), ["tw-nom", "tw-oac"]);
+    const ignored = doc.parameters_ignored as Record<string, unknown>[];
+    assert.deepEqual(ignored.map((p) => [p.source, p.gas_day]), [["tw-nom", "2024-01-16"]]);
+    const latency = doc.posting_latency as Record<string, unknown>[];
+    assert.deepEqual(latency.map((l) => [l.source, l.waiting]), [["tw-nom", 1], ["tw-oac", 1]]);
+    const all = entries(doc);
+    assert.equal(all.length, 2 + 2 + 1 + 2 + 2 + 1);
+    for (const [key, e] of all) {
+      assert.ok(["tw-oac", "tw-nom"].includes(e.source as string), `${key}: ${JSON.stringify(e)}`);
+    }
     assert.equal(doc.version, "9.9.9");
   } finally {
     await t.drop();

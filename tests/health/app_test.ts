@@ -78,7 +78,7 @@ Deno.test("GET /readyz is 503 with the message, not a 500 or stack, when the che
 
 Deno.test("GET /metrics serves the exposition text with the 0.0.4 content type", async () => {
   const metrics = createMetrics({ version: "0.1.0", defaultMetrics: false });
-  metrics.pipeline.rowsLoaded.inc({ asset: "panhandle", cycle: "timely" }, 42);
+  metrics.pipeline.rowsLoaded.inc({ source: "pepl", asset: "PEPL", cycle: "Timely" }, 42);
   const app = createHealthApp(deps({ renderMetrics: metrics.render }));
   const res = await app.request("/metrics");
   assert.equal(res.status, 200);
@@ -87,7 +87,7 @@ Deno.test("GET /metrics serves the exposition text with the 0.0.4 content type",
   assert.equal(metrics.contentType, "text/plain; version=0.0.4; charset=utf-8");
   const text = await res.text();
   assert.equal(text, await metrics.render());
-  assert.match(text, /^tec_rows_loaded_total\{asset="panhandle",cycle="timely"\} 42$/m);
+  assert.match(text, /^tec_rows_loaded_total\{source="pepl",asset="PEPL",cycle="Timely"\} 42$/m);
 });
 
 Deno.test("GET /metrics failing to render is a JSON 500 without a stack", async () => {

@@ -19,7 +19,11 @@ export function emptyMetrics(): Metrics {
   return createMetrics({
     version: "0.1.0",
     databaseUp: () => Promise.resolve(true),
-    pairCounts: () => Promise.resolve({ pending: 12, not_posted: 3, failed: 1, loaded: 40 }),
+    pairCounts: () =>
+      Promise.resolve({
+        "tw-oac": { pending: 12, not_posted: 3, failed: 1, loaded: 40 },
+        "tw-nom": { pending: 2, loaded: 50 },
+      }),
   });
 }
 
@@ -28,23 +32,34 @@ export function sampleMetrics(): Metrics {
   const metrics = emptyMetrics();
   const m = metrics.pipeline;
   const now = Date.now() / 1000;
-  for (const asset of ["panhandle", "trunkline"]) {
-    for (const [cycle, rows] of [["timely", 1824], ["evening", 1790], ["intraday1", 57]] as const) {
-      m.rowsLoaded.inc({ asset, cycle }, rows);
-      m.lastSuccessTimestamp.set({ asset, cycle }, now - 3600);
+  // Two sources of one asset (told apart by `source`) and one of another.
+  const sources = [
+    { source: "tw-oac", asset: "TW" },
+    { source: "tw-nom", asset: "TW" },
+    { source: "pepl", asset: "PEPL" },
+  ];
+  for (const s of sources) {
+    for (
+      const [cycle, rows] of [["Timely", 1824], ["Evening", 1790], ["Intraday 1", 57]] as const
+    ) {
+      m.rowsLoaded.inc({ ...s, cycle }, rows);
+      m.rowsDeleted.inc({ ...s, cycle }, 1);
+      m.lastSuccessTimestamp.set({ ...s, cycle }, now - 3600);
+      m.postingLatency.observe({ source: s.source, cycle }, 48);
     }
-    m.files.inc({ asset, status: "loaded" }, 3);
-    m.files.inc({ asset, status: "skipped" });
-    m.fetchRequests.inc({ asset, outcome: "ok" }, 4);
-    m.fetchRequests.inc({ asset, outcome: "timeout" });
+    m.files.inc({ ...s, status: "loaded" }, 3);
+    m.files.inc({ ...s, status: "skipped" });
+    m.fetchRequests.inc({ ...s, outcome: "ok" }, 4);
+    m.fetchRequests.inc({ ...s, outcome: "timeout" });
     for (const seconds of [0.21, 0.43, 0.87, 1.9, 30.5]) {
-      m.fetchDuration.observe({ asset }, seconds);
+      m.fetchDuration.observe(s, seconds);
     }
-    for (const seconds of [0.6, 1.4, 2.2]) m.loadDuration.observe({ asset }, seconds);
-    m.rowsQuarantined.inc({ asset }, 2);
+    for (const seconds of [0.6, 1.4, 2.2]) m.loadDuration.observe(s, seconds);
+    m.rowsQuarantined.inc(s, 2);
   }
+  m.parametersIgnored.inc({ source: "pepl" });
   // An awkward but legal label value, to lint the escaping too.
-  m.files.inc({ asset: 'odd "name"\\with\nnewline', status: "failed" });
+  m.files.inc({ source: 'odd "name"\\with\nnewline', asset: "TW", status: "failed" });
   return metrics;
 }
 

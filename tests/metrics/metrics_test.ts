@@ -72,60 +72,95 @@ Deno.test("every tec_ family has HELP and TYPE before its first event, in regist
 Deno.test("pipeline events show up as counts, histogram buckets and timestamps", async () => {
   const metrics = quiet();
   const m = metrics.pipeline;
-  m.rowsLoaded.inc({ asset: "TW", cycle: "timely" }, 10);
-  m.rowsLoaded.inc({ asset: "TW", cycle: "timely" }, 5);
-  m.files.inc({ asset: "TW", status: "loaded" });
-  m.fetchRequests.inc({ asset: "TW", outcome: "ok" });
-  m.fetchDuration.observe({ asset: "TW" }, 0.3);
-  m.fetchDuration.observe({ asset: "TW" }, 45);
-  m.loadDuration.observe({ asset: "TW" }, 1.2);
-  m.rowsQuarantined.inc({ asset: "TW" }, 2);
-  m.lastSuccessTimestamp.set({ asset: "TW", cycle: "timely" }, 1_700_000_000);
+  const oac = { source: "tw-oac", asset: "TW" };
+  const nom = { source: "tw-nom", asset: "TW" };
+  m.rowsLoaded.inc({ ...oac, cycle: "timely" }, 10);
+  m.rowsLoaded.inc({ ...oac, cycle: "timely" }, 5);
+  m.rowsLoaded.inc({ ...nom, cycle: "timely" }, 3);
+  m.files.inc({ ...oac, status: "loaded" });
+  m.fetchRequests.inc({ ...oac, outcome: "ok" });
+  m.fetchDuration.observe(oac, 0.3);
+  m.fetchDuration.observe(oac, 45);
+  m.fetchDuration.observe(nom, 2);
+  m.loadDuration.observe(oac, 1.2);
+  m.rowsQuarantined.inc(oac, 2);
+  m.lastSuccessTimestamp.set({ ...oac, cycle: "timely" }, 1_700_000_000);
+  m.lastSuccessTimestamp.set({ ...nom, cycle: "timely" }, 1_600_000_000);
   const text = await metrics.render();
-  assert.equal(sample(text, 'tec_rows_loaded_total{asset="TW",cycle="timely"}'), 15);
-  assert.equal(sample(text, 'tec_files_total{asset="TW",status="loaded"}'), 1);
-  assert.equal(sample(text, 'tec_fetch_requests_total{asset="TW",outcome="ok"}'), 1);
-  assert.equal(sample(text, 'tec_rows_quarantined_total{asset="TW"}'), 2);
-  assert.equal(
-    sample(text, 'tec_last_success_timestamp_seconds{asset="TW",cycle="timely"}'),
-    1.7e9,
-  );
+  const oacL = 'source="tw-oac",asset="TW"';
+  const nomL = 'source="tw-nom",asset="TW"';
+  assert.equal(sample(text, `tec_rows_loaded_total{${oacL},cycle="timely"}`), 15);
+  assert.equal(sample(text, `tec_rows_loaded_total{${nomL},cycle="timely"}`), 3);
+  assert.equal(sample(text, `tec_files_total{${oacL},status="loaded"}`), 1);
+  assert.equal(sample(text, `tec_fetch_requests_total{${oacL},outcome="ok"}`), 1);
+  assert.equal(sample(text, `tec_rows_quarantined_total{${oacL}}`), 2);
+  assert.equal(sample(text, `tec_last_success_timestamp_seconds{${oacL},cycle="timely"}`), 1.7e9);
+  assert.equal(sample(text, `tec_last_success_timestamp_seconds{${nomL},cycle="timely"}`), 1.6e9);
   for (const le of FETCH_DURATION_BUCKETS) {
     const expected = (0.3 <= le ? 1 : 0) + (45 <= le ? 1 : 0);
-    assert.equal(
-      sample(text, `tec_fetch_duration_seconds_bucket{le="${le}",asset="TW"}`),
-      expected,
-    );
+    assert.equal(sample(text, `tec_fetch_duration_seconds_bucket{le="${le}",${oacL}}`), expected);
   }
-  assert.equal(sample(text, 'tec_fetch_duration_seconds_bucket{le="+Inf",asset="TW"}'), 2);
-  assert.equal(sample(text, 'tec_fetch_duration_seconds_sum{asset="TW"}'), 45.3);
-  assert.equal(sample(text, 'tec_fetch_duration_seconds_count{asset="TW"}'), 2);
-  assert.equal(sample(text, 'tec_load_duration_seconds_count{asset="TW"}'), 1);
+  assert.equal(sample(text, `tec_fetch_duration_seconds_bucket{le="+Inf",${oacL}}`), 2);
+  assert.equal(sample(text, `tec_fetch_duration_seconds_sum{${oacL}}`), 45.3);
+  assert.equal(sample(text, `tec_fetch_duration_seconds_count{${oacL}}`), 2);
+  assert.equal(sample(text, `tec_fetch_duration_seconds_count{${nomL}}`), 1);
+  assert.equal(sample(text, `tec_load_duration_seconds_count{${oacL}}`), 1);
 });
 
-Deno.test("metricsObserver feeds the prom-client metrics", async () => {
+Deno.test("metricsObserver labels every family by source, two sources of one asset apart", async () => {
   const metrics = quiet();
   const observer = metricsObserver(metrics.pipeline, () => new Date(1_700_000_000_000));
-  observer.fetchAttempt?.("TW", "timeout", 2);
-  const job = { source: { asset: "TW" }, cycle: { label: "evening" } };
+  const oac = { source: { asset: "TW", name: "tw-oac" }, cycle: { label: "evening" } };
+  const nom = { source: { asset: "TW", name: "tw-nom" }, cycle: { label: "evening" } };
+  observer.fetchAttempt?.(oac as never, "timeout", 2);
+  observer.fetchAttempt?.(nom as never, "ok", 0.5);
+  observer.fetchAttempt?.(nom as never, "ok", 0.5);
   const outcome = {
     status: "loaded",
     loadSeconds: 0.7,
     counts: { inserted: 7, updated: 3, quarantined: 1, deleted: 4 },
   };
-  observer.outcome?.(job as never, outcome as never);
+  observer.outcome?.(oac as never, outcome as never);
+  observer.outcome?.(nom as never, {
+    status: "failed",
+    loadSeconds: 0.2,
+    counts: { inserted: 1, updated: 0, quarantined: 5, deleted: 0 },
+    sameBytes: { loadId: 1, gasDay: "2024-01-16", cycle: "Evening" },
+  } as never);
+  observer.firstSeen?.(nom as never, 42);
   const text = await metrics.render();
-  assert.equal(sample(text, 'tec_fetch_requests_total{asset="TW",outcome="timeout"}'), 1);
-  assert.equal(sample(text, 'tec_fetch_duration_seconds_count{asset="TW"}'), 1);
-  assert.equal(sample(text, 'tec_files_total{asset="TW",status="loaded"}'), 1);
-  assert.equal(sample(text, 'tec_rows_loaded_total{asset="TW",cycle="evening"}'), 10);
-  assert.equal(sample(text, 'tec_rows_quarantined_total{asset="TW"}'), 1);
-  assert.equal(sample(text, 'tec_rows_deleted_total{asset="TW",cycle="evening"}'), 4);
-  assert.equal(sample(text, 'tec_load_duration_seconds_sum{asset="TW"}'), 0.7);
+  const oacL = 'source="tw-oac",asset="TW"';
+  const nomL = 'source="tw-nom",asset="TW"';
+  assert.equal(sample(text, `tec_fetch_requests_total{${oacL},outcome="timeout"}`), 1);
+  assert.equal(sample(text, `tec_fetch_requests_total{${nomL},outcome="ok"}`), 2);
+  assert.equal(sample(text, `tec_fetch_requests_total{${oacL},outcome="ok"}`), undefined);
+  assert.equal(sample(text, `tec_fetch_duration_seconds_count{${oacL}}`), 1);
+  assert.equal(sample(text, `tec_fetch_duration_seconds_count{${nomL}}`), 2);
+  assert.equal(sample(text, `tec_files_total{${oacL},status="loaded"}`), 1);
+  assert.equal(sample(text, `tec_files_total{${nomL},status="failed"}`), 1);
+  assert.equal(sample(text, `tec_rows_loaded_total{${oacL},cycle="evening"}`), 10);
+  assert.equal(sample(text, `tec_rows_loaded_total{${nomL},cycle="evening"}`), 1);
+  assert.equal(sample(text, `tec_rows_quarantined_total{${oacL}}`), 1);
+  assert.equal(sample(text, `tec_rows_quarantined_total{${nomL}}`), 5);
+  assert.equal(sample(text, `tec_rows_deleted_total{${oacL},cycle="evening"}`), 4);
+  assert.equal(sample(text, `tec_load_duration_seconds_sum{${oacL}}`), 0.7);
+  assert.equal(sample(text, `tec_load_duration_seconds_sum{${nomL}}`), 0.2);
+  assert.equal(sample(text, `tec_last_success_timestamp_seconds{${oacL},cycle="evening"}`), 1.7e9);
   assert.equal(
-    sample(text, 'tec_last_success_timestamp_seconds{asset="TW",cycle="evening"}'),
-    1.7e9,
+    sample(text, `tec_last_success_timestamp_seconds{${nomL},cycle="evening"}`),
+    undefined,
+    "a failed file is no success",
   );
+  assert.equal(sample(text, 'tec_parameters_ignored_total{source="tw-nom"}'), 1);
+  assert.equal(
+    sample(text, 'tec_posting_latency_seconds_count{source="tw-nom",cycle="evening"}'),
+    1,
+  );
+  // Every series of a per-source family names its source.
+  const perSource = /^tec_(rows|files|fetch|load|last|parameters|posting)_\S*\{([^}]*)\}/gm;
+  const labelSets = [...text.matchAll(perSource)].map((m) => m[2]);
+  assert.ok(labelSets.length > 20);
+  for (const l of labelSets) assert.match(l, /(^|,)source="tw-(oac|nom)"/);
 });
 
 Deno.test("tec_database_up follows the probe at each scrape", async () => {
@@ -145,30 +180,32 @@ Deno.test("tec_database_up follows the probe at each scrape", async () => {
   assert.equal(calls, 3);
 });
 
-Deno.test("tec_pairs has every status, 0 for those the function leaves out", async () => {
-  let counts: Partial<Record<string, number>> = { pending: 4, loaded: 9 };
+Deno.test("tec_pairs by source and status: every status, 0 for those left out; a source gone loses its series", async () => {
+  let counts: Record<string, Partial<Record<string, number>>> = {
+    "tw-oac": { pending: 4, loaded: 9 },
+    "tw-nom": { failed: 1 },
+  };
   const metrics = quiet({ pairCounts: () => Promise.resolve(counts) });
+  const of = (text: string, source: string) =>
+    PAIR_STATUSES.map((s) => sample(text, `tec_pairs{source="${source}",status="${s}"}`));
   let text = await metrics.render();
-  assert.deepEqual(
-    PAIR_STATUSES.map((s) => sample(text, `tec_pairs{status="${s}"}`)),
-    [4, 0, 0, 9],
-  );
-  counts = { not_posted: 2, failed: 1 };
+  assert.deepEqual(of(text, "tw-oac"), [4, 0, 0, 9]);
+  assert.deepEqual(of(text, "tw-nom"), [0, 0, 1, 0]);
+  counts = { "tw-oac": { not_posted: 2, failed: 1 } };
   text = await metrics.render();
-  assert.deepEqual(
-    PAIR_STATUSES.map((s) => sample(text, `tec_pairs{status="${s}"}`)),
-    [0, 2, 1, 0],
-  );
+  assert.deepEqual(of(text, "tw-oac"), [0, 2, 1, 0]);
+  assert.deepEqual(of(text, "tw-nom"), [undefined, undefined, undefined, undefined]);
 });
 
 Deno.test("optional families are absent without their source; several instances are independent", async () => {
   const a = quiet();
   const b = quiet({ version: "9.9.9" });
-  a.pipeline.files.inc({ asset: "TW", status: "failed" });
+  a.pipeline.files.inc({ source: "tw-oac", asset: "TW", status: "failed" });
   const [ta, tb] = [await a.render(), await b.render()];
   assert.doesNotMatch(ta, /tec_database_up|tec_pairs/);
-  assert.equal(sample(ta, 'tec_files_total{asset="TW",status="failed"}'), 1);
-  assert.equal(sample(tb, 'tec_files_total{asset="TW",status="failed"}'), undefined);
+  const series = 'tec_files_total{source="tw-oac",asset="TW",status="failed"}';
+  assert.equal(sample(ta, series), 1);
+  assert.equal(sample(tb, series), undefined);
   assert.equal(sample(tb, 'tec_build_info{version="9.9.9"}'), 1);
   // Nothing lands on prom-client's process-wide default registry.
   assert.equal(globalRegister.getMetricsAsArray().length, 0);
@@ -187,7 +224,7 @@ Deno.test("a throwing, rejecting, hanging or nonsense probe does not fail the sc
   };
   const metrics = quiet({
     databaseUp: probe(true),
-    pairCounts: probe({ pending: 5, failed: 2 }),
+    pairCounts: probe({ "tw-oac": { pending: 5, failed: 2 } }),
     probeTimeoutMs: 100,
     onProbeError,
   });
@@ -200,13 +237,16 @@ Deno.test("a throwing, rejecting, hanging or nonsense probe does not fail the sc
     assert.ok(performance.now() - started < 1000, `${mode}: scrape took too long`);
     assert.equal(sample(text, "tec_database_up"), 0, mode);
     // The last good answer stays.
-    assert.equal(sample(text, 'tec_pairs{status="pending"}'), 5, mode);
-    assert.equal(sample(text, 'tec_pairs{status="failed"}'), 2, mode);
-    assert.equal(sample(text, 'tec_pairs{status="loaded"}'), 0, mode);
+    assert.equal(sample(text, 'tec_pairs{source="tw-oac",status="pending"}'), 5, mode);
+    assert.equal(sample(text, 'tec_pairs{source="tw-oac",status="failed"}'), 2, mode);
+    assert.equal(sample(text, 'tec_pairs{source="tw-oac",status="loaded"}'), 0, mode);
     assert.equal(errors.length, 2, `${mode}: ${errors.join("; ")}`);
   }
   assert.match(errors[0], /^databaseUp: databaseUp returned string "1": expected a boolean$/);
-  assert.match(errors[1], /^pairCounts: pairCounts returned string "1": expected an object/);
+  assert.match(
+    errors[1],
+    /^pairCounts: pairCounts returned string "1": expected an object of sources/,
+  );
 });
 
 Deno.test("a throwing onProbeError hook does not fail the scrape either", async () => {
@@ -219,7 +259,7 @@ Deno.test("a throwing onProbeError hook does not fail the scrape either", async 
   assert.equal(sample(await within(2000, metrics.render()), "tec_database_up"), 0);
 });
 
-Deno.test("a probe that never answers leaves tec_pairs at 0, and the default timeout is about 1 s", async () => {
+Deno.test("a probe that never answers leaves tec_pairs without a series, and the default timeout is about 1 s", async () => {
   const metrics = createMetrics({
     version: "x",
     defaultMetrics: false,
@@ -229,7 +269,9 @@ Deno.test("a probe that never answers leaves tec_pairs at 0, and the default tim
   const text = await within(3000, metrics.render());
   const seconds = (performance.now() - started) / 1000;
   assert.ok(seconds >= 0.9 && seconds < 2, `took ${seconds} s`);
-  for (const s of PAIR_STATUSES) assert.equal(sample(text, `tec_pairs{status="${s}"}`), 0);
+  // No made-up 0 for sources no one has counted: the family alone, HELP and TYPE.
+  assert.match(text, /^# TYPE tec_pairs gauge$/m);
+  assert.doesNotMatch(text, /^tec_pairs[ {]/m);
 });
 
 Deno.test("overlapping scrapes share one probe run; a later scrape asks again", async () => {
@@ -272,14 +314,19 @@ Deno.test("a probe run that hung past its timeout is not reused", async () => {
   assert.equal(calls, 2);
 });
 
-Deno.test("pairCounts answers are checked: counts must be finite and >= 0", () => {
-  assert.deepEqual(checkPairCounts({ pending: 1, other: "ignored" }), {
-    pending: 1,
-    other: "ignored",
+Deno.test("pairCounts answers are checked: sources of counts, finite and >= 0", () => {
+  assert.deepEqual(checkPairCounts({ a: { pending: 1, other: "ignored" }, b: {} }), {
+    a: { pending: 1, other: "ignored" },
+    b: {},
   });
-  assert.throws(() => checkPairCounts({ loaded: -1 }), /loaded=-1: expected a finite number >= 0/);
-  assert.throws(() => checkPairCounts({ failed: NaN }), /failed=NaN/);
-  assert.throws(() => checkPairCounts({ pending: "3" }), /pending=string "3"/);
+  assert.throws(
+    () => checkPairCounts({ a: { loaded: -1 } }),
+    /"a"\.loaded=-1: expected a finite number >= 0/,
+  );
+  assert.throws(() => checkPairCounts({ a: { failed: NaN } }), /"a"\.failed=NaN/);
+  assert.throws(() => checkPairCounts({ a: { pending: "3" } }), /"a"\.pending=string "3"/);
+  assert.throws(() => checkPairCounts({ a: 3 }), /"a"=3: expected an object of counts/);
+  assert.throws(() => checkPairCounts({ pending: 3 }), /"pending"=3: expected an object/);
   assert.throws(() => checkPairCounts([1]), /returned an array/);
   assert.throws(() => checkPairCounts(null), /returned null/);
 });
@@ -292,11 +339,18 @@ Deno.test("probeTimeoutMs must be a positive number", () => {
 
 Deno.test("label values are escaped: backslash, double quote, newline", async () => {
   const metrics = quiet({ version: 'v"1"\\\n' });
-  metrics.pipeline.files.inc({ asset: 'odd "name"\\with\nnewline', status: "failed" });
+  metrics.pipeline.files.inc({
+    source: 'odd "name"\\with\nnewline',
+    asset: "TW",
+    status: "failed",
+  });
   const text = await metrics.render();
   assert.equal(sample(text, 'tec_build_info{version="v\\"1\\"\\\\\\n"}'), 1);
   assert.equal(
-    sample(text, 'tec_files_total{asset="odd \\"name\\"\\\\with\\nnewline",status="failed"}'),
+    sample(
+      text,
+      'tec_files_total{source="odd \\"name\\"\\\\with\\nnewline",asset="TW",status="failed"}',
+    ),
     1,
   );
 });

@@ -41,7 +41,7 @@ async function context(fake: FakeIpost, dir: string, db: Database) {
     archive: new RawArchive(dir),
     log: memoryLogger().log,
     sleep: () => Promise.resolve(),
-    observer: { fetchAttempt: (_asset, outcome) => attempts.push(outcome) },
+    observer: { fetchAttempt: (_job, outcome) => attempts.push(outcome) },
   };
   const job = { source: config.sources[0], gasDay: "2024-01-17", cycle: findCycle("0")! };
   return { ctx, job, attempts };

@@ -87,7 +87,12 @@ function serveHealth(
   const metrics = createMetrics({
     version: o.version,
     databaseUp: async () => (await checkReady(rt.db, schema)).ok,
-    pairCounts: () => statusCounts(rt.db, { schema, fromDay: windowStart(rt, env.clock.now()) }),
+    pairCounts: () =>
+      statusCounts(rt.db, {
+        schema,
+        fromDay: windowStart(rt, env.clock.now()),
+        sources: restrictedSources(config.sources, o.restrict).map((r) => r.source.name),
+      }),
     onProbeError: (probe, e) => log.debug("metrics.probe_failed", { probe, reason: e.message }),
   });
   const app = createHealthApp({
