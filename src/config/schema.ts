@@ -22,6 +22,7 @@ import { LOG_LEVELS, type LogLevel } from "../log/levels.ts";
 export { LOG_LEVELS, type LogLevel };
 
 import { findReport, reportIds } from "../reports/all.ts";
+import { aliasProblems } from "../reports/header_aliases.ts";
 import { CYCLE_ENCODINGS, type CycleEncoding } from "../reports/report.ts";
 import { findPreset, PIPELINE_PRESETS, type PipelinePreset } from "./presets.ts";
 import { nearest } from "./nearest.ts";
@@ -129,6 +130,11 @@ export interface SourceConfig {
    * (`energytransfer.com`), see `daemon/operators.ts`.
    */
   operator?: string;
+  /**
+   * Headers this source's site spells its own way, to the report's header
+   * each means (`sources[].header_aliases`); absent: none.
+   */
+  headerAliases?: Record<string, string>;
   /** Whether the source is polled at all. */
   enabled: boolean;
 }
@@ -325,6 +331,19 @@ function readPostingTimes(s: Reader): Partial<Record<CycleId, PostingTime>> | un
   return out;
 }
 
+/**
+ * `header_aliases`: a header as this source publishes it to the report's
+ * header it means, each checked against the report's layout.
+ */
+function readHeaderAliases(s: Reader, report: string): Record<string, string> | undefined {
+  if (s.raw("header_aliases") === undefined) return undefined;
+  const aliases = s.stringMap("header_aliases");
+  const layout = findReport(report)?.layout;
+  if (layout === undefined) return aliases;
+  for (const p of aliasProblems(layout, aliases)) s.fail(`header_aliases.${p.alias}`, p.message);
+  return aliases;
+}
+
 /** `pipeline`: the preset it names, if any (a name it does not know is a problem). */
 function readPreset(s: Reader): PipelinePreset | undefined {
   const name = s.optionalString("pipeline");
@@ -376,6 +395,8 @@ function readSource(s: Reader, i: number, before: readonly SourceConfig[]): Sour
     ? preset?.cycleEncoding
     : s.oneOf("cycle_encoding", "code", CYCLE_ENCODINGS);
   if (encoding !== undefined) src.cycleEncoding = encoding;
+  const aliases = readHeaderAliases(s, src.report);
+  if (aliases !== undefined) src.headerAliases = aliases;
   checkSource(s, src, preset, before);
   s.rejectUnknown();
   return src;

@@ -19,6 +19,7 @@ import m009 from "../../sql/009_messenger_capacity.sql" with { type: "text" };
 import m010 from "../../sql/010_ignored_params_latency.sql" with { type: "text" };
 import m011 from "../../sql/011_dashboard_indexes.sql" with { type: "text" };
 import m012 from "../../sql/012_capacity_history.sql" with { type: "text" };
+import m013 from "../../sql/013_tsq_split.sql" with { type: "text" };
 import { type Database, quoteIdent } from "./database.ts";
 
 /** One migration. */
@@ -45,6 +46,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 10, name: "010_ignored_params_latency", sql: m010 },
   { version: 11, name: "011_dashboard_indexes", sql: m011 },
   { version: 12, name: "012_capacity_history", sql: m012 },
+  { version: 13, name: "013_tsq_split", sql: m013 },
 ]);
 
 /** sha256 of a migration's text, to detect edits after it was applied. */

@@ -35,7 +35,24 @@ export interface HeaderMap {
   readonly width: number;
   /** Headers present in the file but not in the layout (ignored). */
   readonly extra: readonly string[];
+  /**
+   * Layout columns the file publishes in parts (see
+   * {@linkcode LayoutColumn.sumOf}): each one's layout index and its parts'.
+   * Empty for every file that has each column under its own header.
+   */
+  readonly derived: readonly Derived[];
 }
+
+/** A column worked out from others of the same row: see {@linkcode HeaderMap.derived}. */
+export interface Derived {
+  /** Layout index of the column. */
+  readonly column: number;
+  /** Layout indexes of its parts. */
+  readonly parts: readonly number[];
+}
+
+/** `indexes` entry of a column the file does not have: its cells are missing. */
+const ABSENT = -1;
 
 /** Where each header name sits, by normalised name. */
 function headerIndex(fields: readonly (string | null)[]): Map<string, number> {
@@ -54,7 +71,9 @@ function headerIndex(fields: readonly (string | null)[]): Map<string, number> {
 }
 
 /**
- * Match a header record against `layout` (a column's aliases count as its header).
+ * Match a header record against `layout` (a column's aliases count as its
+ * header). An optional column may be absent; a column some files publish in
+ * parts may be absent when every part is there.
  *
  * @throws {HeaderError} when a required header is missing, or a header repeats
  */
@@ -62,25 +81,52 @@ export function mapHeader(fields: readonly (string | null)[], layout: Layout): H
   const seen = headerIndex(fields);
   if (layout.exactHeader) checkExactHeader(fields, layout);
   const { checks, known } = compile(layout);
+  const indexes = layout.columns.map((c) => findColumn(c, seen));
+  const derived: Derived[] = [];
   const missing: string[] = [];
-  const indexes = layout.columns.map((c) => {
-    for (const name of [c.header, ...(c.aliases ?? [])]) {
-      const i = seen.get(normaliseHeader(name));
-      if (i !== undefined) return i;
-    }
-    missing.push(c.header);
-    return -1;
+  layout.columns.forEach((c, i) => {
+    if (indexes[i] !== ABSENT || c.optional) return;
+    const parts = partsOf(c, layout, indexes);
+    if (parts) derived.push({ column: i, parts });
+    else missing.push(describeMissing(c, layout));
   });
   if (missing.length > 0) {
     throw new HeaderError(
-      `required header${missing.length > 1 ? "s" : ""} missing: ${
-        missing.map((m) => `"${m}"`).join(", ")
-      }; ` +
+      `required header${missing.length > 1 ? "s" : ""} missing: ${missing.join(", ")}; ` +
         `found ${fields.map((f) => `"${f ?? ""}"`).join(",")}`,
     );
   }
   const extra = fields.filter((f) => !known.has(normaliseHeader(f ?? ""))).map((f) => f ?? "");
-  return { indexes, checks, width: fields.length, extra };
+  return { indexes, checks, width: fields.length, extra, derived };
+}
+
+/** File field index of `col` (its header or an alias), or {@linkcode ABSENT}. */
+function findColumn(col: LayoutColumn, seen: Map<string, number>): number {
+  for (const name of [col.header, ...(col.aliases ?? [])]) {
+    const i = seen.get(normaliseHeader(name));
+    if (i !== undefined) return i;
+  }
+  return ABSENT;
+}
+
+/** Layout indexes of `col`'s parts when the file has every one, else `undefined`. */
+function partsOf(
+  col: LayoutColumn,
+  layout: Layout,
+  indexes: readonly number[],
+): number[] | undefined {
+  if (!col.sumOf || col.sumOf.length === 0) return undefined;
+  const parts = col.sumOf.map((name) => layout.columns.findIndex((c) => c.column === name));
+  return parts.every((p) => p >= 0 && indexes[p] !== ABSENT) ? parts : undefined;
+}
+
+/** A missing column for the error: `"TSQ"`, or `"TSQ" (or both "TSQ (Rec)" and "TSQ (Del)")`. */
+function describeMissing(col: LayoutColumn, layout: Layout): string {
+  const parts = (col.sumOf ?? []).map((name) =>
+    `"${layout.columns.find((c) => c.column === name)?.header ?? name}"`
+  );
+  if (parts.length === 0) return `"${col.header}"`;
+  return `"${col.header}" (or ${parts.length > 2 ? "all of" : "both"} ${parts.join(" and ")})`;
 }
 
 /** Whether a header field names `col` (its header or an alias, normalised). */
@@ -211,6 +257,7 @@ export function nulReason(fields: readonly (string | null)[], map: HeaderMap): s
   if (fields.length !== map.width) return undefined;
   for (let c = 0; c < map.checks.length; c++) {
     const idx = map.indexes[c];
+    if (idx === ABSENT) continue;
     const v = fields[idx];
     if (v !== null && v.indexOf("\0") >= 0) {
       return `column "${map.checks[c].col.header}" (field ${
@@ -240,7 +287,7 @@ export function convertRow(fields: readonly (string | null)[], map: HeaderMap): 
   for (let c = 0; c < checks.length; c++) {
     const check = checks[c];
     const idx = map.indexes[c];
-    let v = fields[idx];
+    let v = idx === ABSENT ? null : fields[idx];
     if (v !== null && check.normalise !== null) v = check.normalise(v);
     if (v === null || v === "") {
       if (check.key) return { ok: false, reason: cellError(check.col, idx, check.expected, v) };
@@ -256,7 +303,27 @@ export function convertRow(fields: readonly (string | null)[], map: HeaderMap): 
       return { ok: false, reason: cellError(check.col, idx, check.expected, v) };
     }
   }
+  if (map.derived.length > 0) fillDerived(values, map.derived);
   return { ok: true, values };
+}
+
+/**
+ * Each derived column's value: the sum of its parts (checked quantities,
+ * so digit strings), or missing when any part is.
+ */
+function fillDerived(values: RowValues, derived: readonly Derived[]): void {
+  for (const d of derived) {
+    let sum = 0n;
+    for (const p of d.parts) {
+      const v = values[p];
+      if (v === null) {
+        sum = -1n;
+        break;
+      }
+      sum += BigInt(v);
+    }
+    values[d.column] = sum < 0n ? null : String(sum);
+  }
 }
 
 function cellOk(check: Check, v: string): boolean {

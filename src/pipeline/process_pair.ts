@@ -19,7 +19,7 @@ import { fetchPosting, type NotModified } from "../source/fetcher.ts";
 import { currentValidators, touchVersion, type Validators } from "../load/ledger.ts";
 import { LoadError, loadFile, type LoadOutcome } from "../load/load_file.ts";
 import type { Report } from "../reports/report.ts";
-import { reportFor } from "../reports/all.ts";
+import { sourceReport } from "../reports/all.ts";
 import type { LoadCounts, SameBytes } from "../load/ledger.ts";
 import type { FailureJournal } from "../load/failure_journal.ts";
 
@@ -145,7 +145,7 @@ export interface BodySource {
 /** Fetch and load one pair. */
 export async function processPair(ctx: PipelineContext, job: PairJob): Promise<PairOutcome> {
   const started = performance.now();
-  const report = reportFor(job.source.report);
+  const report = sourceReport(job.source);
   const url = report.url(job.source, { gasDay: job.gasDay, cycle: job.cycle, params: job.params });
   // What the ledger, the archive and the logs see: never a credential of the URL.
   const shown = safeUrl(url);
@@ -323,7 +323,7 @@ async function loadBody(
   started: number,
 ): Promise<PairOutcome> {
   const log = pairLogger(ctx.log, job).child({ sha256: body.sha256.slice(0, 12) });
-  const report = reportFor(job.source.report);
+  const report = sourceReport(job.source);
   const kind = classifyBody({
     layout: report.layout,
     prefix: body.prefix,

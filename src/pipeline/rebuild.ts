@@ -22,7 +22,7 @@ import type { IsoDate } from "../domain/gas_day.ts";
 import { type PairKey, pairLockName } from "../domain/pair.ts";
 import { nextLoadId, replaceVersions, unarchivedVersions } from "../load/ledger.ts";
 import { clearPairSql } from "../load/staging_sql.ts";
-import { reportFor } from "../reports/all.ts";
+import { sourceReport } from "../reports/all.ts";
 import type { ArchivedRequest } from "../archive/raw_archive.ts";
 import { type PairOutcome, type PipelineContext, replayFile } from "./process_pair.ts";
 import {
@@ -165,7 +165,7 @@ async function rebuildPair(
   failuresFrom: number,
 ): Promise<PairRebuilt> {
   const source = ctx.config.sources.find((s) => s.name === q.source)!;
-  const report = reportFor(source.report);
+  const report = sourceReport(source);
   const pair: PairKey = {
     source: q.source,
     report: report.id,

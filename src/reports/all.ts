@@ -8,3 +8,4 @@ import "./family_a/report.ts";
 import "./messenger/report.ts";
 
 export { findReport, reportFor, reportIds } from "./registry.ts";
+export { sourceReport } from "./header_aliases.ts";

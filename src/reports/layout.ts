@@ -52,6 +52,21 @@ export interface LayoutColumn {
    * @default {true}
    */
   readonly published?: boolean;
+  /**
+   * `true` for a column only some files of the family have (FGT's split
+   * `TSQ (Rec)` / `TSQ (Del)`): where its header is absent every cell is
+   * missing (`NULL`). A CSV export, one header for every file, leaves it
+   * out; the JSON export and the table have it.
+   * @default {false}
+   */
+  readonly optional?: boolean;
+  /**
+   * For a column some files publish in parts: the database columns whose sum
+   * it is when its own header is absent (the file must then have every part).
+   * A row with any part missing has this column missing too: a missing
+   * quantity is never counted as 0.
+   */
+  readonly sumOf?: readonly string[];
 }
 
 /** A report's columns. */
@@ -86,12 +101,16 @@ export function dbColumns(layout: Layout): string[] {
 const published = new WeakMap<Layout, readonly LayoutColumn[]>();
 
 /**
- * The columns the file has under their own header, in published order
- * (worked out once per layout: an export asks for every row).
+ * The columns every file has under their own header, in published order
+ * (worked out once per layout: an export asks for every row). Neither a
+ * second reading of another column's cell nor an optional column is one.
  */
 export function publishedColumns(layout: Layout): readonly LayoutColumn[] {
   let p = published.get(layout);
-  if (!p) published.set(layout, p = layout.columns.filter((c) => c.published !== false));
+  if (!p) {
+    p = layout.columns.filter((c) => c.published !== false && c.optional !== true);
+    published.set(layout, p);
+  }
   return p;
 }
 

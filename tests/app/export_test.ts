@@ -180,7 +180,8 @@ function expectedJson(line: string, cycle: string): Record<string, unknown> {
   const fields = splitRecord(line) as (string | null)[];
   const o: Record<string, unknown> = { asset: "TW", gas_day: DAY, cycle, source: SOURCE };
   FAMILY_A_COLUMNS.forEach((c, i) => {
-    const v = fields[i];
+    // Past the file's 15 fields: the split TSQ's parts, which a TW file does not have.
+    const v = i < fields.length ? fields[i] : null;
     o[c.column] = c.kind === "quantity" ? (v === null || v === "" ? null : Number(v)) : v;
   });
   return o;

@@ -16,7 +16,7 @@ const LAYOUT = FAMILY_A.layout;
 /** The family-A report under another table name (quoting tests). */
 const odd: Report = { ...FAMILY_A, table: "Cap Table" };
 
-/** The 15 columns, in layout (published) order. */
+/** The 15 published columns in published order, then the split TSQ's two optional parts. */
 const COLS = [
   "loc",
   "loc_zn",
@@ -33,6 +33,8 @@ const COLS = [
   "nom_cap_exceed_ind",
   "all_qty_avail",
   "qty_reason",
+  "tsq_rec",
+  "tsq_del",
 ];
 const COL_LIST = COLS.join(", ");
 const NON_KEY = COLS.filter((c) => c !== "loc" && c !== "flow_ind");
@@ -54,7 +56,7 @@ Deno.test("staging table name (one per report) and COPY column order", () => {
   );
 });
 
-Deno.test("prepareStageSql: 15 typed columns in layout order, made once a session, emptied", () => {
+Deno.test("prepareStageSql: 17 typed columns in layout order, made once a session, emptied", () => {
   const sql = flat(prepareStageSql(FAMILY_A));
   assert.match(
     sql,
@@ -66,7 +68,8 @@ Deno.test("prepareStageSql: 15 typed columns in layout order, made once a sessio
     sql.includes(
       "loc text, loc_zn text, loc_name text, loc_purp_desc text, loc_qti text, flow_ind text, " +
         "dc bigint, opc bigint, tsq bigint, oac bigint, it text, auth_overrun_ind text, " +
-        "nom_cap_exceed_ind text, all_qty_avail text, qty_reason text)",
+        "nom_cap_exceed_ind text, all_qty_avail text, qty_reason text, tsq_rec bigint, " +
+        "tsq_del bigint)",
     ),
     sql,
   );

@@ -11,12 +11,14 @@ import { migrate } from "../../src/db/migrate.ts";
 import { loadFile, type LoadOutcome, type LoadRequest } from "../../src/load/load_file.ts";
 import { findCycle } from "../../src/domain/cycles.ts";
 import { FAMILY_A } from "../../src/reports/family_a/report.ts";
+import { publishedColumns } from "../../src/reports/layout.ts";
 
 const TIMELY_SAMPLE = "tw_oac_2024-01-17_cycle0-timely_searchALL.csv";
 const T1 = new Date("2024-01-16T17:05:00Z");
 const T2 = new Date("2024-01-16T18:40:00Z");
 const T3 = new Date("2024-01-16T21:15:00Z");
-const COLUMNS = FAMILY_A.layout.columns.map((c) => c.column);
+/** The columns a TW file has, in its order (the split TSQ's parts are not among them). */
+const COLUMNS = publishedColumns(FAMILY_A.layout).map((c) => c.column);
 
 function request(text: string, seenAt: Date, over: Partial<LoadRequest> = {}): LoadRequest {
   const bytes = new TextEncoder().encode(text);

@@ -6,17 +6,26 @@ import {
   mapHeader as mapHeaderOf,
   nulReason,
 } from "../../src/parse/row_converter.ts";
-import { dbColumns, keyColumns, normaliseHeader } from "../../src/reports/layout.ts";
+import {
+  dbColumns,
+  keyColumns,
+  normaliseHeader,
+  publishedColumns,
+} from "../../src/reports/layout.ts";
 import { FAMILY_A_COLUMNS, FAMILY_A_LAYOUT } from "../../src/reports/family_a/layout.ts";
 
 const CAPACITY_COLUMNS = FAMILY_A_COLUMNS;
 const CAPACITY_DB_COLUMNS = dbColumns(FAMILY_A_LAYOUT);
 const FILE_KEY_COLUMNS = keyColumns(FAMILY_A_LAYOUT);
 const mapHeader = (fields: readonly (string | null)[]) => mapHeaderOf(fields, FAMILY_A_LAYOUT);
+/** The split TSQ's optional parts, absent from every TW file: their index is -1. */
+const SPLIT_ABSENT = [-1, -1];
 /** A header map as the tests write it: the checks come from the layout. */
 const withChecks = (m: { indexes: number[]; width: number; extra: string[] }) => ({
   ...m,
+  indexes: [...m.indexes, ...SPLIT_ABSENT],
   checks: mapHeader([...HEADER]).checks,
+  derived: [],
 });
 
 /** The TW header exactly as published. */
@@ -90,8 +99,9 @@ function headerError(fields: readonly (string | null)[]): HeaderError {
 // ---------------------------------------------------------------------------
 // Layout
 
-Deno.test("layout: 15 columns in published order with the old system's snake-case names", () => {
-  assert.deepEqual(CAPACITY_COLUMNS.map((c) => c.header), HEADER);
+Deno.test("layout: 15 columns in published order with the old system's snake-case names, then the split TSQ", () => {
+  assert.deepEqual(publishedColumns(FAMILY_A_LAYOUT).map((c) => c.header), HEADER);
+  assert.deepEqual(CAPACITY_COLUMNS.map((c) => c.header), [...HEADER, "TSQ (Rec)", "TSQ (Del)"]);
   assert.deepEqual(CAPACITY_DB_COLUMNS, [
     "loc",
     "loc_zn",
@@ -108,6 +118,8 @@ Deno.test("layout: 15 columns in published order with the old system's snake-cas
     "nom_cap_exceed_ind",
     "all_qty_avail",
     "qty_reason",
+    "tsq_rec",
+    "tsq_del",
   ]);
   assert.deepEqual(FILE_KEY_COLUMNS, ["loc", "flow_ind"]);
 });
@@ -223,6 +235,8 @@ Deno.test("mapHeader: reordered columns and an unknown extra column", () => {
     "N",
     "N",
     "missing TSQ",
+    null,
+    null,
   ]);
 });
 
@@ -276,6 +290,8 @@ Deno.test("convertRow: a complete row keeps every value as text, quantities as d
     "N",
     "Y",
     "",
+    null,
+    null,
   ]);
 });
 

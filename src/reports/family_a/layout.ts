@@ -1,7 +1,9 @@
 /**
  * The "family A" operationally-available capacity layout (TW, FGT, FEP, TGR):
  * the file's headers, the database columns they land in (the old system's
- * snake-case names), and what each cell may contain.
+ * snake-case names), and what each cell may contain. Columns are found by
+ * name wherever they are; the two parts of a split TSQ are optional (every
+ * TW file so far has one `TSQ`).
  *
  * @module
  */
@@ -34,13 +36,18 @@ export const FAMILY_A_COLUMNS: readonly LayoutColumn[] = Object.freeze([
   { header: "Flow Ind", column: "flow_ind", kind: "code", codes: ["D", "R", "B", "BD"], key: true },
   { header: "DC", column: "dc", kind: "quantity" },
   { header: "OPC", column: "opc", kind: "quantity" },
-  { header: "TSQ", column: "tsq", kind: "quantity" },
+  // FGT is said (by one public scraper) to publish TSQ split into receipts and deliveries:
+  // such a file keeps both parts and its TSQ is their sum, rather than failing forever.
+  { header: "TSQ", column: "tsq", kind: "quantity", sumOf: ["tsq_rec", "tsq_del"] },
   { header: "OAC", column: "oac", kind: "quantity" },
   { header: "IT", column: "it", kind: "code", codes: YN },
   { header: "Auth Overrun Ind", column: "auth_overrun_ind", kind: "code", codes: YN },
   { header: "Nom Cap Exceed Ind", column: "nom_cap_exceed_ind", kind: "code", codes: YN },
   { header: "All Qty Avail", column: "all_qty_avail", kind: "code", codes: YN },
   { header: "Qty Reason", column: "qty_reason", kind: "text" },
+  // Last, as in the table (migration 013): found by name wherever a file has them.
+  { header: "TSQ (Rec)", column: "tsq_rec", kind: "quantity", optional: true },
+  { header: "TSQ (Del)", column: "tsq_del", kind: "quantity", optional: true },
 ]);
 
 /** The family-A layout. */
