@@ -20,6 +20,7 @@ import m010 from "../../sql/010_ignored_params_latency.sql" with { type: "text" 
 import m011 from "../../sql/011_dashboard_indexes.sql" with { type: "text" };
 import m012 from "../../sql/012_capacity_history.sql" with { type: "text" };
 import m013 from "../../sql/013_tsq_split.sql" with { type: "text" };
+import m014 from "../../sql/014_terminal_layout.sql" with { type: "text" };
 import { type Database, quoteIdent } from "./database.ts";
 
 /** One migration. */
@@ -47,6 +48,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 11, name: "011_dashboard_indexes", sql: m011 },
   { version: 12, name: "012_capacity_history", sql: m012 },
   { version: 13, name: "013_tsq_split", sql: m013 },
+  { version: 14, name: "014_terminal_layout", sql: m014 },
 ]);
 
 /** sha256 of a migration's text, to detect edits after it was applied. */

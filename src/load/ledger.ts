@@ -16,6 +16,12 @@ export interface LedgerKey extends PairKey {
   bytes: number;
   /** Whether `--force` asked for the load. */
   forced: boolean;
+  /**
+   * The fingerprint of the layout the bytes were read with (`layoutFingerprint`,
+   * the source's header aliases included); absent for a failure journalled
+   * before it was kept, which then is no verdict on its bytes.
+   */
+  layoutSha?: string;
 }
 
 /** Counts of one load. */
@@ -79,28 +85,6 @@ export interface FailedRow {
   error: string;
 }
 
-/**
- * The terminal failure of the pair with these bytes, if one was recorded after
- * the pair's latest successful load: those bytes will fail the same way again.
- * A failure older than that load is ignored, so bytes that come back after a
- * good file get one fresh try.
- */
-export async function terminalFailure(
-  db: Queryable,
-  schema: string,
-  k: PairKey & { sha256: string },
-): Promise<FailedRow | undefined> {
-  const rows = await db.query<FailedRow>(
-    `SELECT f.load_id::int AS load_id, coalesce(f.error, 'failed') AS error FROM ${table(schema)} f
-     WHERE ${pairWhere("f")} AND f.sha256 = $5 AND f.terminal
-       AND f.load_id > coalesce((SELECT max(l.load_id) FROM ${table(schema)} l
-         WHERE ${pairWhere("l")} AND l.status = 'loaded'), 0)
-     ORDER BY f.load_id DESC LIMIT 1`,
-    [...pairParams(k), k.sha256],
-  );
-  return rows[0];
-}
-
 /** What the ledger says of a pair before a load: its latest file, and a terminal failure of these bytes. */
 export interface PriorState {
   /** Ledger id of the pair's latest successful load. */
@@ -109,17 +93,24 @@ export interface PriorState {
   latestSha?: string;
   /** When that version was first seen. */
   latestSeenAt?: Date;
-  /** A terminal failure of these bytes newer than that load (see {@linkcode terminalFailure}). */
+  /**
+   * The terminal failure of the pair with these bytes, recorded after the
+   * pair's latest successful load and read with the same layout: those bytes
+   * will fail the same way again. A failure older than that load is ignored,
+   * so bytes that come back after a good file get one fresh try; so is one
+   * taken under another layout (a release, or `header_aliases`, that reads
+   * the file differently: {@linkcode LedgerKey.layoutSha}).
+   */
   terminalId?: number;
   /** Its reason. */
   terminalError?: string;
 }
 
-/** {@linkcode latestLoaded} and {@linkcode terminalFailure} in one statement. */
+/** {@linkcode latestLoaded} and the terminal failure of these bytes in one statement. */
 export async function priorState(
   db: Queryable,
   schema: string,
-  k: PairKey & { sha256: string; failuresFrom?: number },
+  k: PairKey & { sha256: string; layoutSha: string; failuresFrom?: number },
 ): Promise<PriorState> {
   const [r] = await db.query<{
     latest_id: number | null;
@@ -137,10 +128,10 @@ export async function priorState(
             t.load_id::int AS terminal_id, t.error AS terminal_error
      FROM (SELECT 1) AS one LEFT JOIN LATERAL (
        SELECT f.load_id, coalesce(f.error, 'failed') AS error FROM ${table(schema)} f
-       WHERE ${pairWhere("f")} AND f.sha256 = $5 AND f.terminal
+       WHERE ${pairWhere("f")} AND f.sha256 = $5 AND f.terminal AND f.layout_sha = $7
          AND f.load_id > coalesce((SELECT load_id FROM latest), 0) AND f.load_id >= $6
        ORDER BY f.load_id DESC LIMIT 1) AS t ON true`,
-    [...pairParams(k), k.sha256, k.failuresFrom ?? 0],
+    [...pairParams(k), k.sha256, k.failuresFrom ?? 0, k.layoutSha],
   );
   return {
     latestId: r.latest_id ?? undefined,
@@ -322,7 +313,7 @@ export interface Failure {
   error: string;
   /** When the load began. */
   startedAt: Date;
-  /** The same bytes will fail the same way (see {@linkcode terminalFailure}). */
+  /** The same bytes will fail the same way, read with the same layout (see {@linkcode PriorState.terminalId}). */
   terminal: boolean;
 }
 
@@ -338,8 +329,8 @@ export async function recordFailure(
 ): Promise<number> {
   const rows = await db.query<{ load_id: number }>(
     `INSERT INTO ${table(schema)} (source, report, asset, gas_day, cycle, url, sha256, bytes,
-       status, error, forced, started_at, finished_at, terminal)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'failed', $9, $10, $11, clock_timestamp(), $12)
+       status, error, forced, started_at, finished_at, terminal, layout_sha)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'failed', $9, $10, $11, clock_timestamp(), $12, $13)
      RETURNING load_id::int AS load_id`,
     [
       k.source,
@@ -354,6 +345,7 @@ export async function recordFailure(
       k.forced,
       f.startedAt,
       f.terminal,
+      k.layoutSha ?? null,
     ],
   );
   return rows[0].load_id;

@@ -5,9 +5,11 @@
  * ledger row, so no partial file ever reaches the table.
  *
  * A failure the same bytes will hit again (a `TerminalError`, such as a
- * missing header) is recorded as terminal: until a file loads for the pair,
- * those bytes are answered `rejected` from the ledger, without loading or
- * writing anything.
+ * missing header) is recorded as terminal, with the fingerprint of the layout
+ * it was read with: until a file loads for the pair, those bytes are
+ * answered `rejected` from the ledger, without loading or writing anything,
+ * as long as they would be read the same way (a release or a source's
+ * `header_aliases` that reads them differently gives them a fresh try).
  *
  * Per-file cost is mostly round trips (a real file is 287 rows): the checks
  * at the start go out together, pipelined on the transaction's connection
@@ -33,6 +35,7 @@ import {
   touchVersion,
 } from "./ledger.ts";
 import { TooManyRejected } from "./stage_rows.ts";
+import { layoutFingerprint } from "../reports/layout.ts";
 import { DuplicateKeys, Empty, writeDirect, writeStaged, type Written } from "./write_paths.ts";
 import type { LoadRequest } from "./request.ts";
 
@@ -91,13 +94,14 @@ export function pairLockKey(pair: PairKey): string {
   return pairLockName(pair);
 }
 
-function ledgerKey(req: LoadRequest): LedgerKey {
+function ledgerKey(req: LoadRequest): LedgerKey & { layoutSha: string } {
   return {
     ...pairOf(req),
     url: req.url,
     sha256: req.sha256,
     bytes: req.bytes,
     forced: req.force ?? false,
+    layoutSha: layoutFingerprint(req.report.layout),
   };
 }
 

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 
 /** How a cell is typed and checked. */
 export type ColumnKind =
@@ -112,6 +113,46 @@ export function publishedColumns(layout: Layout): readonly LayoutColumn[] {
     published.set(layout, p);
   }
   return p;
+}
+
+const fingerprints = new WeakMap<Layout, string>();
+
+/**
+ * What a layout accepts, as 16 hex digits of a sha256 over every column's
+ * headers, aliases, type, checks and normaliser (its source text), in
+ * order. Two layouts that read a file alike have the same fingerprint; a
+ * release or a source's `header_aliases` that reads files differently
+ * changes it, so a verdict "these bytes fail" taken under the old one (see
+ * the ledger's terminal failures) is not taken as the new one's.
+ *
+ * @example
+ * ```ts
+ * layoutFingerprint(FAMILY_A_LAYOUT); // "3f0c…" (16 hex digits)
+ * ```
+ */
+export function layoutFingerprint(layout: Layout): string {
+  let f = fingerprints.get(layout);
+  if (f === undefined) {
+    const text = JSON.stringify([
+      layout.exactHeader === true,
+      layout.columns.map((c) => [
+        c.header,
+        c.aliases ?? [],
+        c.column,
+        c.kind,
+        c.codes ?? null,
+        c.pattern?.source ?? null,
+        c.key === true,
+        c.normalise ? String(c.normalise) : null,
+        c.published !== false,
+        c.optional === true,
+        c.sumOf ?? null,
+      ]),
+    ]);
+    f = createHash("sha256").update(text).digest("hex").slice(0, 16);
+    fingerprints.set(layout, f);
+  }
+  return f;
 }
 
 /** Database columns of the natural key within one file. */

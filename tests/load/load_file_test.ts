@@ -13,6 +13,8 @@ import { findCycle } from "../../src/domain/cycles.ts";
 import { isTerminal } from "../../src/domain/errors.ts";
 import { HeaderError } from "../../src/parse/row_converter.ts";
 import { FAMILY_A } from "../../src/reports/family_a/report.ts";
+import { sourceReport } from "../../src/reports/header_aliases.ts";
+import { layoutFingerprint } from "../../src/reports/layout.ts";
 import { createHash } from "node:crypto";
 
 const TIMELY = findCycle("timely")!;
@@ -289,6 +291,51 @@ Deno.test("loader: bytes that failed for good are rejected from the ledger until
     ]);
     assert.equal((await loadFile(t.db, request(bad))).status, "rejected");
   });
+});
+
+Deno.test("loader: a terminal failure is a verdict only under the layout it was read with", async () => {
+  await withDb(async (t) => {
+    const good = new TextDecoder().decode(await readFixture("tw_good_8rows.csv"));
+    const renamed = new TextEncoder().encode(good.replace('"Flow Ind"', '"Flow Indicator"'));
+    await assert.rejects(() => loadFile(t.db, request(renamed)), LoadError);
+    assert.equal((await loadFile(t.db, request(renamed))).status, "rejected");
+    // The source gains an alias for the header: the same bytes are read anew, and load.
+    const aliases = { "Flow Indicator": "Flow Ind" };
+    const aliased = sourceReport({ report: FAMILY_A.id, headerAliases: aliases });
+    const r = await loadFile(t.db, request(renamed, { report: aliased }));
+    assert.equal(r.status, "loaded");
+    const ledger = await t.db.query<{ status: string; terminal: boolean; layout_sha: string }>(
+      "SELECT status, terminal, layout_sha FROM staging.load_ledger ORDER BY load_id",
+    );
+    assert.deepEqual(ledger.map((l) => [l.status, l.terminal]), [["failed", true], [
+      "loaded",
+      false,
+    ]]);
+    assert.equal(ledger[0].layout_sha, layoutFingerprint(FAMILY_A.layout));
+    assert.notEqual(layoutFingerprint(aliased.layout), layoutFingerprint(FAMILY_A.layout));
+    const [{ n }] = await t.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM staging.operational_capacity",
+    );
+    assert.equal(n, 8);
+  });
+});
+
+Deno.test("layoutFingerprint: equal for layouts that read alike, different when any check differs", () => {
+  const f = layoutFingerprint(FAMILY_A.layout);
+  assert.match(f, /^[0-9a-f]{16}$/);
+  assert.equal(layoutFingerprint({ ...FAMILY_A.layout }), f);
+  const changed = (i: number, over: Record<string, unknown>) => ({
+    ...FAMILY_A.layout,
+    columns: FAMILY_A.layout.columns.map((c, j) => j === i ? { ...c, ...over } : c),
+  });
+  for (
+    const over of [{ header: "Loc Zone" }, { kind: "text" }, { codes: ["D", "R"] }, {
+      optional: true,
+    }]
+  ) {
+    assert.notEqual(layoutFingerprint(changed(5, over)), f, JSON.stringify(over));
+  }
+  assert.notEqual(layoutFingerprint({ ...FAMILY_A.layout, exactHeader: true }), f);
 });
 
 Deno.test("loader: a failure the same bytes may not hit again is not terminal", async () => {
