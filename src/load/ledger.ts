@@ -85,7 +85,11 @@ export interface FailedRow {
   error: string;
 }
 
-/** What the ledger says of a pair before a load: its latest file, and a terminal failure of these bytes. */
+/**
+ * What the ledger says of a pair before a load: its latest file, a terminal
+ * failure of these bytes, another pair with these very bytes, and the id the
+ * load will have.
+ */
 export interface PriorState {
   /** Ledger id of the pair's latest successful load. */
   latestId?: number;
@@ -104,9 +108,21 @@ export interface PriorState {
   terminalId?: number;
   /** Its reason. */
   terminalError?: string;
+  /**
+   * The earliest loaded version of another (gas day, cycle) of the source
+   * and report whose file had these bytes (see `sameBytesSql`).
+   */
+  sameBytes?: SameBytes;
+  /** The ledger id for the load (see {@linkcode nextLoadId}). */
+  nextId: number;
 }
 
-/** {@linkcode latestLoaded} and the terminal failure of these bytes in one statement. */
+/**
+ * {@linkcode latestLoaded}, the terminal failure of these bytes, another
+ * pair's version with the same bytes and {@linkcode nextLoadId} in one statement:
+ * a real file is 287 rows, so a load's cost is mostly its round trips and
+ * statements.
+ */
 export async function priorState(
   db: Queryable,
   schema: string,
@@ -118,6 +134,10 @@ export async function priorState(
     latest_seen: Date | null;
     terminal_id: number | null;
     terminal_error: string | null;
+    same_id: number | null;
+    same_gas_day: string | null;
+    same_cycle: string | null;
+    next_id: number;
   }>(
     `WITH latest AS (
        SELECT l.load_id, l.sha256, coalesce(l.first_seen_at, l.started_at) AS seen
@@ -125,13 +145,16 @@ export async function priorState(
        WHERE ${pairWhere("l")} AND l.status = 'loaded' ORDER BY l.load_id DESC LIMIT 1)
      SELECT (SELECT load_id::int FROM latest) AS latest_id,
             (SELECT sha256 FROM latest) AS latest_sha, (SELECT seen FROM latest) AS latest_seen,
-            t.load_id::int AS terminal_id, t.error AS terminal_error
+            t.load_id::int AS terminal_id, t.error AS terminal_error,
+            o.load_id::int AS same_id, o.gas_day::text AS same_gas_day, o.cycle AS same_cycle,
+            nextval(pg_get_serial_sequence($8, 'load_id'))::int AS next_id
      FROM (SELECT 1) AS one LEFT JOIN LATERAL (
        SELECT f.load_id, coalesce(f.error, 'failed') AS error FROM ${table(schema)} f
        WHERE ${pairWhere("f")} AND f.sha256 = $5 AND f.terminal AND f.layout_sha = $7
          AND f.load_id > coalesce((SELECT load_id FROM latest), 0) AND f.load_id >= $6
-       ORDER BY f.load_id DESC LIMIT 1) AS t ON true`,
-    [...pairParams(k), k.sha256, k.failuresFrom ?? 0, k.layoutSha],
+       ORDER BY f.load_id DESC LIMIT 1) AS t ON true
+     LEFT JOIN LATERAL (${sameBytesSql(schema, "$5", "$1", "$2", "$3", "$4")}) AS o ON true`,
+    [...pairParams(k), k.sha256, k.failuresFrom ?? 0, k.layoutSha, table(schema)],
   );
   return {
     latestId: r.latest_id ?? undefined,
@@ -139,6 +162,9 @@ export async function priorState(
     latestSeenAt: r.latest_seen ?? undefined,
     terminalId: r.terminal_id ?? undefined,
     terminalError: r.terminal_error ?? undefined,
+    ...(r.same_id !== null &&
+      { sameBytes: { loadId: r.same_id, gasDay: r.same_gas_day!, cycle: r.same_cycle! } }),
+    nextId: r.next_id,
   };
 }
 
@@ -166,7 +192,7 @@ export interface Version {
   supersedes?: number;
   /**
    * A version of another (gas day, cycle) of the same source and report with
-   * the very same bytes (see {@linkcode sameBytesElsewhere}).
+   * the very same bytes (see {@linkcode PriorState.sameBytes}).
    */
   sameBytesAs?: number;
   /** The validators the site sent with the file. */
@@ -221,22 +247,20 @@ export interface SameBytes {
  * or cycle, so two requests that differ in them and get identical bytes are
  * the sign of a site that ignored the parameters (and answered its latest
  * posting): the new version may be stamped with a day it is not. Through the
- * ledger's sha256 index.
+ * ledger's sha256 index. Parameters are named by the caller.
  */
-export async function sameBytesElsewhere(
-  db: Queryable,
+function sameBytesSql(
   schema: string,
-  k: PairKey & { sha256: string },
-): Promise<SameBytes | undefined> {
-  const [r] = await db.query<{ load_id: number; gas_day: string; cycle: string }>(
-    `SELECT l.load_id::int AS load_id, l.gas_day::text AS gas_day, l.cycle
-     FROM ${table(schema)} l
-     WHERE l.sha256 = $1 AND l.source = $2 AND l.report = $3 AND l.status = 'loaded'
-       AND (l.gas_day <> $4::date OR l.cycle <> $5)
-     ORDER BY l.load_id LIMIT 1`,
-    [k.sha256, k.source, k.report, k.gasDay, k.cycle],
-  );
-  return r && { loadId: r.load_id, gasDay: r.gas_day, cycle: r.cycle };
+  sha: string,
+  source: string,
+  report: string,
+  gasDay: string,
+  cycle: string,
+): string {
+  return `SELECT l.load_id, l.gas_day, l.cycle FROM ${table(schema)} l
+     WHERE l.sha256 = ${sha} AND l.source = ${source} AND l.report = ${report}
+       AND l.status = 'loaded' AND (l.gas_day <> ${gasDay}::date OR l.cycle <> ${cycle})
+     ORDER BY l.load_id LIMIT 1`;
 }
 
 /**
@@ -351,7 +375,7 @@ export async function recordFailure(
   return rows[0].load_id;
 }
 
-/** Per source, the loaded versions flagged by {@linkcode sameBytesElsewhere}, for `/status`. */
+/** Per source, the loaded versions flagged by {@linkcode PriorState.sameBytes}, for `/status`. */
 export function parametersIgnored(
   db: Queryable,
   schema: string,

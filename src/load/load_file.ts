@@ -27,11 +27,9 @@ import {
   type Failure,
   type LedgerKey,
   type LoadCounts,
-  nextLoadId,
   priorState,
   recordFailure,
   type SameBytes,
-  sameBytesElsewhere,
   touchVersion,
 } from "./ledger.ts";
 import { TooManyRejected } from "./stage_rows.ts";
@@ -51,7 +49,7 @@ export type LoadOutcome =
     loadId: number;
     counts: LoadCounts;
     extraHeaders: string[];
-    /** Another (gas day, cycle) of the source already had these very bytes (see `sameBytesElsewhere`). */
+    /** Another (gas day, cycle) of the source already had these very bytes (see `PriorState.sameBytes` in `ledger.ts`). */
     sameBytes?: SameBytes;
   }
   | { status: "unchanged"; loadId: number }
@@ -130,13 +128,12 @@ async function attempt(
 ): Promise<LoadOutcome> {
   const key = ledgerKey(req);
   const pairParams = [req.asset, req.gasDay, req.cycle.label, req.source];
-  const [locked, prior, [{ n: present }], loadId, sameBytes] = await Promise.all([
+  const [locked, prior, [{ n: present }]] = await Promise.all([
     lockPair(tx, key, req.lock ?? "wait"),
     priorState(tx, req.schema, { ...key, failuresFrom: req.failuresFrom }),
     tx.query<{ n: number }>(countPairSql(req.schema, req.report), pairParams),
-    nextLoadId(tx, req.schema),
-    sameBytesElsewhere(tx, req.schema, key),
   ]);
+  const { nextId: loadId, sameBytes } = prior;
   if (!locked) return { status: "locked" };
   const seenAt = versionTime(req.seenAt ?? startedAt, prior.latestSeenAt);
   if (!req.force && prior.latestSha === req.sha256) {

@@ -111,7 +111,7 @@ export interface PairOutcome {
   loadSeconds?: number;
   /**
    * Loaded, but another (gas day, cycle) of the source had these very bytes:
-   * the site may have ignored the parameters (see `sameBytesElsewhere`).
+   * the site may have ignored the parameters (see `PriorState.sameBytes` in `ledger.ts`).
    */
   sameBytes?: SameBytes;
   /**
