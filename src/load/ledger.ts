@@ -110,7 +110,11 @@ export interface PriorState {
   terminalError?: string;
   /**
    * The earliest loaded version of another (gas day, cycle) of the source
-   * and report whose file had these bytes (see `sameBytesSql`).
+   * and report whose file had these bytes (through the ledger's sha256
+   * index). The file carries no gas day or cycle, so two requests that differ
+   * in them and get identical bytes are the sign of a site that ignored the
+   * parameters (and answered its latest posting): the new version may be
+   * stamped with a day it is not.
    */
   sameBytes?: SameBytes;
   /** The ledger id for the load (see {@linkcode nextLoadId}). */
@@ -147,13 +151,17 @@ export async function priorState(
             (SELECT sha256 FROM latest) AS latest_sha, (SELECT seen FROM latest) AS latest_seen,
             t.load_id::int AS terminal_id, t.error AS terminal_error,
             o.load_id::int AS same_id, o.gas_day::text AS same_gas_day, o.cycle AS same_cycle,
-            nextval(pg_get_serial_sequence($8, 'load_id'))::int AS next_id
+            ${nextIdSql("$8")} AS next_id
      FROM (SELECT 1) AS one LEFT JOIN LATERAL (
        SELECT f.load_id, coalesce(f.error, 'failed') AS error FROM ${table(schema)} f
        WHERE ${pairWhere("f")} AND f.sha256 = $5 AND f.terminal AND f.layout_sha = $7
          AND f.load_id > coalesce((SELECT load_id FROM latest), 0) AND f.load_id >= $6
        ORDER BY f.load_id DESC LIMIT 1) AS t ON true
-     LEFT JOIN LATERAL (${sameBytesSql(schema, "$5", "$1", "$2", "$3", "$4")}) AS o ON true`,
+     LEFT JOIN LATERAL (
+       SELECT o.load_id, o.gas_day, o.cycle FROM ${table(schema)} o
+       WHERE o.sha256 = $5 AND o.source = $1 AND o.report = $2 AND o.status = 'loaded'
+         AND (o.gas_day <> $3::date OR o.cycle <> $4)
+       ORDER BY o.load_id LIMIT 1) AS o ON true`,
     [...pairParams(k), k.sha256, k.failuresFrom ?? 0, k.layoutSha, table(schema)],
   );
   return {
@@ -168,10 +176,15 @@ export async function priorState(
   };
 }
 
+/** The next ledger id, the ledger's name being parameter `param`. */
+function nextIdSql(param: string): string {
+  return `nextval(pg_get_serial_sequence(${param}, 'load_id'))::int`;
+}
+
 /** A ledger id for a load about to be written (ids may skip: a rolled-back load spends one). */
 export async function nextLoadId(db: Queryable, schema: string): Promise<number> {
   const [r] = await db.query<{ id: number }>(
-    "SELECT nextval(pg_get_serial_sequence($1, 'load_id'))::int AS id",
+    `SELECT ${nextIdSql("$1")} AS id`,
     [table(schema)],
   );
   return r.id;
@@ -239,28 +252,6 @@ export interface SameBytes {
   gasDay: string;
   /** Its cycle label. */
   cycle: string;
-}
-
-/**
- * The earliest loaded version of another (gas day, cycle) of `k`'s source
- * and report whose file had these bytes, if any. The file carries no gas day
- * or cycle, so two requests that differ in them and get identical bytes are
- * the sign of a site that ignored the parameters (and answered its latest
- * posting): the new version may be stamped with a day it is not. Through the
- * ledger's sha256 index. Parameters are named by the caller.
- */
-function sameBytesSql(
-  schema: string,
-  sha: string,
-  source: string,
-  report: string,
-  gasDay: string,
-  cycle: string,
-): string {
-  return `SELECT l.load_id, l.gas_day, l.cycle FROM ${table(schema)} l
-     WHERE l.sha256 = ${sha} AND l.source = ${source} AND l.report = ${report}
-       AND l.status = 'loaded' AND (l.gas_day <> ${gasDay}::date OR l.cycle <> ${cycle})
-     ORDER BY l.load_id LIMIT 1`;
 }
 
 /**

@@ -22,7 +22,7 @@ export type HeaderAliases = Readonly<Record<string, string>>;
  * ```ts
  * aliasProblems(FAMILY_A_LAYOUT, { "Location Name": "Loc Name" }); // []
  * aliasProblems(FAMILY_A_LAYOUT, { "TSQ": "OAC" });
- * // [{ alias: "TSQ", message: '"TSQ" is already a header of the report (column TSQ)' }]
+ * // [{ alias: "TSQ", message: '"TSQ" is already a header of the report' }]
  * ```
  */
 export function aliasProblems(

@@ -145,3 +145,27 @@ Deno.test("sources[].posting_times: a local time per cycle, on its usual day or 
     ],
   );
 });
+
+Deno.test("sources[].header_aliases is read, checked against the source's report", async () => {
+  const ok = await load(
+    "sources:\n  - pipeline: FGT\n    header_aliases: { Location Name: Loc Name }\n",
+  );
+  assert.deepEqual(ok.sources[0].headerAliases, { "Location Name": "Loc Name" });
+  // Checked against the messenger layout for PEPL: family A's "Auth Overrun Ind" is not one of its headers.
+  assert.deepEqual(
+    await problems(
+      "sources:\n  - pipeline: PEPL\n    header_aliases: { Overrun: Auth Overrun Ind, Miles: Loc }\n",
+    ),
+    [
+      'test.yaml: sources[0].header_aliases.Overrun: "Auth Overrun Ind" is not a header of the ' +
+      'report (expected one of "Loc", "Loc Name", "Loc Purp Desc", "Loc/QTI", "DC", "OPC", ' +
+      '"TSQ", "OAC", "Loc Zn", "IT", "Flow Ind", "State", "County", "Operator", "OBA", "G/T", ' +
+      '"Miles", "EGM", "Flw Cntl", "All Qty Avail", "Qty Reason")',
+      'test.yaml: sources[0].header_aliases.Miles: "Miles" is already a header of the report',
+    ],
+  );
+  assert.deepEqual(
+    await problems("sources:\n  - pipeline: TW\n    header_aliases: [Loc]\n"),
+    ["test.yaml: sources[0].header_aliases: expected a mapping of names to values, got a list"],
+  );
+});

@@ -1,36 +1,24 @@
 /**
  * Header variants: FGT's reported split TSQ (`TSQ (Rec)` / `TSQ (Del)`) is
  * read, both parts kept and TSQ derived; a source's own header aliases are
- * accepted for that source only, and checked when the configuration loads.
+ * accepted for that source only, and their mistakes named (the configuration
+ * side: tests/config/presets_test.ts).
  */
 import assert from "node:assert/strict";
 import { convertRow, HeaderError, mapHeader } from "../../src/parse/row_converter.ts";
 import { FAMILY_A_LAYOUT } from "../../src/reports/family_a/layout.ts";
 import { MESSENGER_LAYOUT } from "../../src/reports/messenger/layout.ts";
-import { aliasProblems, sourceReport, withAliases } from "../../src/reports/header_aliases.ts";
-import { dbColumns } from "../../src/reports/layout.ts";
-import { loadConfig } from "../../src/config/load.ts";
-import { ConfigError } from "../../src/config/validate.ts";
+import { aliasProblems, withAliases } from "../../src/reports/header_aliases.ts";
+import { sourceReport } from "../../src/reports/all.ts";
+import { dbColumns, publishedColumns } from "../../src/reports/layout.ts";
 
-/** FGT's header as the public scraper describes it: TSQ split in two, in TSQ's place. */
-const SPLIT = [
-  "Loc",
-  "Loc Zn",
-  "Loc Name",
-  "Loc Purp Desc",
-  "Loc/QTI",
-  "Flow Ind",
-  "DC",
-  "OPC",
-  "TSQ (Rec)",
-  "TSQ  (del) ",
-  "OAC",
-  "IT",
-  "Auth Overrun Ind",
-  "Nom Cap Exceed Ind",
-  "All Qty Avail",
-  "Qty Reason",
-];
+/**
+ * FGT's header as the public scraper describes it: the published family-A
+ * header with TSQ split in two in its place (one part oddly spaced and cased).
+ */
+const SPLIT = publishedColumns(FAMILY_A_LAYOUT).flatMap((c) =>
+  c.header === "TSQ" ? ["TSQ (Rec)", "TSQ  (del) "] : [c.header]
+);
 
 /** A split-TSQ row: receipts `rec`, deliveries `del`. */
 function row(rec: string | null, del: string | null): (string | null)[] {
@@ -166,43 +154,4 @@ Deno.test("header aliases: each mistake is named (unknown target, a known header
   );
   assert.equal(got[2].message, 'the same header as "Location Name"');
   assert.equal(got[3].message, "an empty header cannot be an alias");
-});
-
-async function configProblems(text: string): Promise<string[]> {
-  try {
-    await loadConfig({ path: "c.yaml", readTextFile: () => Promise.resolve(text), env: {} });
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, String(e));
-    return e.lines();
-  }
-  assert.fail("accepted");
-}
-
-Deno.test("config: sources[].header_aliases is read, checked against the source's report", async () => {
-  const ok = await loadConfig({
-    path: "c.yaml",
-    readTextFile: () =>
-      Promise.resolve(
-        "sources:\n  - pipeline: FGT\n    header_aliases: { Location Name: Loc Name }\n",
-      ),
-    env: {},
-  });
-  assert.deepEqual(ok.config.sources[0].headerAliases, { "Location Name": "Loc Name" });
-  // Checked against the messenger layout for PEPL: family A's "Auth Overrun Ind" is not one of its headers.
-  assert.deepEqual(
-    await configProblems(
-      "sources:\n  - pipeline: PEPL\n    header_aliases: { Overrun: Auth Overrun Ind, Miles: Loc }\n",
-    ),
-    [
-      'c.yaml: sources[0].header_aliases.Overrun: "Auth Overrun Ind" is not a header of the ' +
-      'report (expected one of "Loc", "Loc Name", "Loc Purp Desc", "Loc/QTI", "DC", "OPC", ' +
-      '"TSQ", "OAC", "Loc Zn", "IT", "Flow Ind", "State", "County", "Operator", "OBA", "G/T", ' +
-      '"Miles", "EGM", "Flw Cntl", "All Qty Avail", "Qty Reason")',
-      'c.yaml: sources[0].header_aliases.Miles: "Miles" is already a header of the report',
-    ],
-  );
-  assert.deepEqual(
-    await configProblems("sources:\n  - pipeline: TW\n    header_aliases: [Loc]\n"),
-    ["c.yaml: sources[0].header_aliases: expected a mapping of names to values, got a list"],
-  );
 });
